@@ -1,0 +1,80 @@
+# dlite — GNU make (3.81 is enough, so macOS's /usr/bin/make works too).
+# Usage: make; make image; make check; make install PREFIX=/usr/local
+#        make SANITIZE=1 (ASan+UBSan)
+
+PREFIX  ?= /usr/local
+B       ?= build
+CC      ?= cc
+UNAME_S := $(shell uname -s)
+
+WARN    = -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+CFLAGS  += $(WARN) -std=gnu11 -D_GNU_SOURCE -Isrc -Isrc/core
+ifeq ($(SANITIZE),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+PKGS    = libevent jansson libcurl ldns libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# Pure library: everything that is not the CLI entry point, the daemon loop or the agent.
+LIB_SRCS    = $(wildcard src/core/*.c src/host/*.c src/vm/*.c)
+DAEMON_SRCS = $(wildcard src/daemon/*.c)
+CLI_SRCS    = $(wildcard src/cli/*.c)
+AGENT_SRCS  = $(wildcard agent/*.c) src/core/proto.c
+
+LIB_OBJS    = $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS))
+DAEMON_OBJS = $(patsubst %.c,$(B)/obj/%.o,$(DAEMON_SRCS))
+CLI_OBJS    = $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRCS))
+
+UNIT_SRCS   = $(wildcard tests/unit/test_*.c)
+UNIT_BINS   = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+
+all: $(B)/dlite $(B)/dlite-agent
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/libdlite.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $(LIB_OBJS)
+
+$(B)/dlite: $(CLI_OBJS) $(DAEMON_OBJS) $(B)/libdlite.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(DAEMON_OBJS) $(B)/libdlite.a $(PKG_LIBS) -lm
+
+# The agent is the guest's PID 1: static, no sanitizers (it runs in the VM),
+# Linux only.
+AGENT_CFLAGS = -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -Isrc -Isrc/core
+$(B)/dlite-agent: $(AGENT_SRCS) $(wildcard agent/*.h) src/core/proto.h
+	@mkdir -p $(dir $@)
+	$(CC) $(AGENT_CFLAGS) -static -o $@ $(AGENT_SRCS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libdlite.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(B)/libdlite.a $(PKG_LIBS) -lcmocka -lm
+
+unit: $(UNIT_BINS)
+	tests/run-unit $(UNIT_BINS)
+
+image: $(B)/dlite-agent
+	image/build.sh $(B)
+
+e2e: all
+	tests/run-e2e
+
+check: all unit e2e
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/dlite
+	install -m 0755 $(B)/dlite $(DESTDIR)$(PREFIX)/bin/dlite
+	install -m 0755 $(B)/dlite-agent $(DESTDIR)$(PREFIX)/lib/dlite/dlite-agent
+	if [ -d $(B)/os ]; then rm -rf $(DESTDIR)$(PREFIX)/lib/dlite/os && cp -R $(B)/os $(DESTDIR)$(PREFIX)/lib/dlite/os; fi
+
+clean:
+	rm -rf $(B)/obj $(B)/tests $(B)/dlite $(B)/dlite-agent $(B)/libdlite.a
+
+.PHONY: all unit image e2e check install clean
+-include $(LIB_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d) $(CLI_OBJS:.o=.d)

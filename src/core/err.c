@@ -1,0 +1,53 @@
+#include "err.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int dl_fail(struct dl_err *e, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!e)
+		return -1;
+	e->errnum = errnum;
+	va_start(ap, fmt);
+	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	if (errnum && n >= 0 && (size_t)n < sizeof(e->msg))
+		snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s", strerror(errnum));
+	return -1;
+}
+
+int dl_err_wrap(struct dl_err *e, const char *fmt, ...)
+{
+	char prefix[256], old[sizeof(e->msg)];
+	va_list ap;
+
+	if (!e)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(old, e->msg, sizeof(old));
+	snprintf(e->msg, sizeof(e->msg), "%s: %s", prefix, old);
+	return -1;
+}
+
+void dl_freep(void *p)
+{
+	free(*(void **)p);
+}
+
+void dl_closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+		close(*fd);
+		errno = saved;
+	}
+}

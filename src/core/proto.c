@@ -1,0 +1,128 @@
+#include "proto.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int dl_target_parse(const char *s, struct dl_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (strcmp(s, "docker") == 0) {
+		t->kind = DL_TARGET_DOCKER;
+		return 0;
+	}
+	if (strcmp(s, "control") == 0) {
+		t->kind = DL_TARGET_CONTROL;
+		return 0;
+	}
+	if (strncmp(s, "tcp:", 4) == 0)
+		t->kind = DL_TARGET_TCP;
+	else if (strncmp(s, "udp:", 4) == 0)
+		t->kind = DL_TARGET_UDP;
+	else
+		return -1;
+	s += 4;
+	if (*s < '1' || *s > '9')
+		return -1;
+	unsigned long v = 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > 65535)
+			return -1;
+	}
+	t->port = (uint16_t)v;
+	return 0;
+}
+
+int dl_hdr_encode(uint8_t buf[DL_HDR_LEN], const uint8_t token[DL_TOKEN_LEN],
+		  const char *target)
+{
+	struct dl_target t;
+	size_t n = strlen(target);
+
+	if (n >= DL_TARGET_LEN || dl_target_parse(target, &t) < 0)
+		return -1;
+	memset(buf, 0, DL_HDR_LEN);
+	memcpy(buf, DL_PROTO_MAGIC, 4);
+	buf[4] = DL_PROTO_VERSION >> 8;
+	buf[5] = DL_PROTO_VERSION & 0xff;
+	/* buf[6..7]: flags, zero in version 1 */
+	memcpy(buf + 8, token, DL_TOKEN_LEN);
+	memcpy(buf + 8 + DL_TOKEN_LEN, target, n);
+	return 0;
+}
+
+int dl_hdr_check(const uint8_t buf[DL_HDR_LEN],
+		 const uint8_t token[DL_TOKEN_LEN], struct dl_target *t)
+{
+	uint8_t diff = 0;
+	char target[DL_TARGET_LEN];
+
+	if (memcmp(buf, DL_PROTO_MAGIC, 4) != 0)
+		return -1;
+	if (buf[4] != (DL_PROTO_VERSION >> 8) || buf[5] != (DL_PROTO_VERSION & 0xff))
+		return -1;
+	if (buf[6] || buf[7])
+		return -1;
+	for (size_t i = 0; i < DL_TOKEN_LEN; i++)
+		diff |= buf[8 + i] ^ token[i];
+	if (diff)
+		return -1;
+	memcpy(target, buf + 8 + DL_TOKEN_LEN, DL_TARGET_LEN);
+	if (target[DL_TARGET_LEN - 1] != '\0')
+		return -1;
+	/* everything after the terminator must be padding */
+	size_t n = strlen(target);
+	for (size_t i = n; i < DL_TARGET_LEN; i++)
+		if (target[i])
+			return -1;
+	return dl_target_parse(target, t);
+}
+
+void dl_reply_encode(uint8_t buf[DL_REPLY_LEN], enum dl_status st, int err)
+{
+	memcpy(buf, "DLTR", 4);
+	buf[4] = (uint8_t)st;
+	buf[5] = (uint8_t)(err > 0 && err < 256 ? err : 0);
+	buf[6] = buf[7] = 0;
+}
+
+int dl_reply_parse(const uint8_t buf[DL_REPLY_LEN], int *err)
+{
+	if (memcmp(buf, "DLTR", 4) != 0 || buf[4] > DL_ST_UNAVAILABLE)
+		return -1;
+	*err = buf[5];
+	return buf[4];
+}
+
+static int hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int dl_token_parse(const uint8_t *data, size_t len, uint8_t token[DL_TOKEN_LEN])
+{
+	if (len == DL_TOKEN_LEN) {
+		memcpy(token, data, DL_TOKEN_LEN);
+		return 0;
+	}
+	if (len == 2 * DL_TOKEN_LEN + 1 && data[len - 1] == '\n')
+		len--;
+	if (len != 2 * DL_TOKEN_LEN)
+		return -1;
+	for (size_t i = 0; i < DL_TOKEN_LEN; i++) {
+		int hi = hexval(data[2 * i]), lo = hexval(data[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		token[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}

@@ -1,0 +1,78 @@
+/*
+ * The host <-> guest channel, shared by the dlite daemon and dlite-agent.
+ *
+ * Every connection to the agent (TCP on the VM's own interface, or vsock)
+ * starts with one fixed-size header.  A header with a wrong magic, version,
+ * token or target makes the agent close the connection without touching any
+ * target and without replying.  A good header gets a fixed-size reply; after
+ * an OK reply the stream is a byte-transparent, full-duplex relay to the
+ * target that preserves half-close.
+ *
+ * Targets (NUL-padded ASCII in hdr.target):
+ *   "docker"      the guest's /var/run/docker.sock
+ *   "tcp:PORT"    127.0.0.1:PORT in the guest
+ *   "udp:PORT"    127.0.0.1:PORT in the guest; datagrams framed on the
+ *                 stream as a 2-byte big-endian length + payload, both ways
+ *   "control"     line protocol, one request line -> one reply line:
+ *                   ping            -> "ok pong"
+ *                   ready           -> "ok ready" once dockerd answers _ping,
+ *                                      else "err <why>"
+ *                   time SEC.NSEC   -> sets CLOCK_REALTIME, "ok"
+ *                   status          -> "ok key=value key=value ..."
+ *                   poweroff        -> "ok", then a clean shutdown
+ */
+#ifndef DLITE_PROTO_H
+#define DLITE_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DL_PROTO_MAGIC      "DLT1"
+#define DL_PROTO_VERSION    1
+#define DL_TOKEN_LEN        32
+#define DL_TARGET_LEN       64
+#define DL_HDR_LEN          (4 + 2 + 2 + DL_TOKEN_LEN + DL_TARGET_LEN) /* 104 */
+#define DL_REPLY_LEN        8
+#define DL_AGENT_PORT       5155 /* TCP and vsock port the agent listens on */
+#define DL_UDP_MAX          65535
+
+enum dl_target_kind {
+	DL_TARGET_DOCKER = 1,
+	DL_TARGET_TCP,
+	DL_TARGET_UDP,
+	DL_TARGET_CONTROL,
+};
+
+struct dl_target {
+	enum dl_target_kind kind;
+	uint16_t port; /* tcp/udp only */
+};
+
+/* Reply status byte (reply[4]). */
+enum dl_status {
+	DL_ST_OK = 0,
+	DL_ST_UNAVAILABLE = 1, /* target could not be reached (errno in reply[5]) */
+};
+
+/* Encode a header into buf (DL_HDR_LEN bytes). Returns 0, or -1 when the
+ * target string does not fit or does not parse. */
+int dl_hdr_encode(uint8_t buf[DL_HDR_LEN], const uint8_t token[DL_TOKEN_LEN],
+		  const char *target);
+
+/* Check a received header against the expected token (constant-time
+ * comparison) and parse its target. Returns 0 and fills *t, or -1. */
+int dl_hdr_check(const uint8_t buf[DL_HDR_LEN],
+		 const uint8_t token[DL_TOKEN_LEN], struct dl_target *t);
+
+/* Parse "docker", "control", "tcp:N", "udp:N" (1 <= N <= 65535). */
+int dl_target_parse(const char *s, struct dl_target *t);
+
+void dl_reply_encode(uint8_t buf[DL_REPLY_LEN], enum dl_status st, int err);
+/* Returns the status, or -1 for a malformed reply; *err gets the errno. */
+int dl_reply_parse(const uint8_t buf[DL_REPLY_LEN], int *err);
+
+/* Read the token file written by the host (exactly DL_TOKEN_LEN raw bytes,
+ * or 64 hex characters with an optional newline). Returns 0 or -1. */
+int dl_token_parse(const uint8_t *data, size_t len, uint8_t token[DL_TOKEN_LEN]);
+
+#endif
