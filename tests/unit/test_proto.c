@@ -1,0 +1,99 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "proto.h"
+
+static const uint8_t tok[DL_TOKEN_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+
+static void roundtrip(void **state)
+{
+	uint8_t h[DL_HDR_LEN];
+	struct dl_target t;
+
+	assert_int_equal(dl_hdr_encode(h, tok, "tcp:8080"), 0);
+	assert_int_equal(dl_hdr_check(h, tok, &t), 0);
+	assert_int_equal(t.kind, DL_TARGET_TCP);
+	assert_int_equal(t.port, 8080);
+	assert_int_equal(dl_hdr_encode(h, tok, "docker"), 0);
+	assert_int_equal(dl_hdr_check(h, tok, &t), 0);
+	assert_int_equal(t.kind, DL_TARGET_DOCKER);
+}
+
+static void wrong_token(void **state)
+{
+	uint8_t h[DL_HDR_LEN], bad[DL_TOKEN_LEN];
+	struct dl_target t;
+
+	memcpy(bad, tok, sizeof(bad));
+	bad[31] ^= 1;
+	assert_int_equal(dl_hdr_encode(h, tok, "control"), 0);
+	assert_int_equal(dl_hdr_check(h, bad, &t), -1);
+}
+
+static void bad_targets(void **state)
+{
+	struct dl_target t;
+	uint8_t h[DL_HDR_LEN];
+	const char *bad[] = { "", "tcp:", "tcp:0", "tcp:65536", "tcp:08", "udp:1x",
+			      "dockerx", "tcp:-1", "TCP:80", "unix:/x" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		assert_int_equal(dl_target_parse(bad[i], &t), -1);
+		assert_int_equal(dl_hdr_encode(h, tok, bad[i]), -1);
+	}
+	assert_int_equal(dl_target_parse("udp:65535", &t), 0);
+	assert_int_equal(t.port, 65535);
+}
+
+static void garbage_after_target(void **state)
+{
+	uint8_t h[DL_HDR_LEN];
+	struct dl_target t;
+
+	assert_int_equal(dl_hdr_encode(h, tok, "docker"), 0);
+	h[DL_HDR_LEN - 2] = 'x';
+	assert_int_equal(dl_hdr_check(h, tok, &t), -1);
+	assert_int_equal(dl_hdr_encode(h, tok, "docker"), 0);
+	h[4] = 9; /* version */
+	assert_int_equal(dl_hdr_check(h, tok, &t), -1);
+	assert_int_equal(dl_hdr_encode(h, tok, "docker"), 0);
+	h[0] = 'X';
+	assert_int_equal(dl_hdr_check(h, tok, &t), -1);
+}
+
+static void token_file(void **state)
+{
+	uint8_t out[DL_TOKEN_LEN];
+	const char *hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1F\n";
+
+	assert_int_equal(dl_token_parse((const uint8_t *)hex, strlen(hex), out), 0);
+	assert_int_equal(out[31], 0x1f);
+	assert_int_equal(dl_token_parse((const uint8_t *)hex, 10, out), -1);
+	assert_int_equal(dl_token_parse((const uint8_t *)"zz", 2, out), -1);
+}
+
+static void reply(void **state)
+{
+	uint8_t r[DL_REPLY_LEN];
+	int e;
+
+	dl_reply_encode(r, DL_ST_UNAVAILABLE, 111);
+	assert_int_equal(dl_reply_parse(r, &e), DL_ST_UNAVAILABLE);
+	assert_int_equal(e, 111);
+	r[0] = 0;
+	assert_int_equal(dl_reply_parse(r, &e), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(roundtrip),	    cmocka_unit_test(wrong_token),
+		cmocka_unit_test(bad_targets),	    cmocka_unit_test(garbage_after_target),
+		cmocka_unit_test(token_file),	    cmocka_unit_test(reply),
+	};
+	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
+}
