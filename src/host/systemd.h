@@ -1,0 +1,33 @@
+/*
+ * Linux autostart: a systemd user unit.  Pure generators.
+ */
+#ifndef DLITE_HOST_SYSTEMD_H
+#define DLITE_HOST_SYSTEMD_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+#define DL_SYSTEMD_UNIT "dlite.service"
+
+/* "$XDG_CONFIG_HOME/systemd/user/dlite.service" when xdg_config_home is a
+ * non-empty absolute path, else "<user_home>/.config/systemd/user/...".
+ * 0 or -1. */
+int dl_systemd_unit_path(char *buf, size_t n, const char *user_home, const char *xdg_config_home,
+			 struct dl_err *e);
+/*
+ * The unit: ExecStart=<dlite_path> daemon, Environment=DLITE_HOME=...,
+ * Restart=on-failure, RestartSec=2, WantedBy=default.target.  Paths are
+ * quoted and escaped the systemd way when needed (spaces, quotes,
+ * backslashes, '%' -> "%%", '$' -> "$$" in ExecStart).  Absolute paths
+ * without control characters required.  malloc'd, NULL on error.
+ */
+char *dl_systemd_unit(const char *dlite_path, const char *dlite_home, struct dl_err *e);
+/*
+ * systemctl --user VERB dlite.service, VERB one of enable, disable, start,
+ * stop, restart, is-active; "daemon-reload" takes no unit.  NULL for any
+ * other verb.
+ */
+char **dl_systemctl_user(const char *verb);
+
+#endif
