@@ -48,7 +48,7 @@ int dl_paths_init(struct dl_paths *p, struct dl_err *e)
 	dl_path_join(p->run, sizeof(p->run), p->home, "run", NULL);
 	dl_path_join(p->control, sizeof(p->control), p->home, "control.sock", NULL);
 	dl_path_join(p->daemon_log, sizeof(p->daemon_log), p->home, "daemon.log", NULL);
-	dl_path_join(p->console_log, sizeof(p->console_log), p->home, "console.log", NULL);
+	dl_path_join(p->console_log, sizeof(p->console_log), p->home, "run/console.log", NULL);
 	dl_path_join(p->token, sizeof(p->token), p->home, "run/token", NULL);
 	dl_path_join(p->initrd, sizeof(p->initrd), p->home, "run/initrd", NULL);
 	dl_path_join(p->qmp, sizeof(p->qmp), p->home, "run/qmp.sock", NULL);

@@ -1,0 +1,282 @@
+/* dlite install: config, sparse data disk with the format marker, OS image,
+ * hosts line, autostart unit, docker context (and /var/run/docker.sock as root). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "autostart.h"
+#include "cli.h"
+#include "host/atomic.h"
+#include "osinstall.h"
+#include "sysfiles.h"
+
+#define FORMAT_MARKER "dlite, please format-me\n"
+
+static const char usage_text[] =
+	"usage: dlite install [-c CPUS] [-m MEM_GiB] [-d DISK_GiB] [-n HOSTNAME] [-S SHARE]\n"
+	"                     [-s SSH_PUBKEY] [-v VERSION | --os PATH|URL] [--socket PATH]\n"
+	"                     [--accel auto|kvm|hvf|tcg] [--engine qemu|hyperkit|vfkit]\n"
+	"                     [--network user|bridged] [--yes]\n"
+	"  -c  CPUs (2)       -m  memory in GiB (2)     -d  data disk in GiB (20, sparse)\n"
+	"  -n  host name (local.docker)                 -S  folder shared at the same path ($HOME;\n"
+	"                                                   \"\" for none)\n"
+	"  -s  ssh public key for `dlite ssh` (~/.ssh/id_ed25519.pub, id_rsa.pub, or a new key)\n"
+	"  -v  OS image version   --os  image folder or URL (default: the one built with dlite)\n";
+
+/* Write a new sparse disk: the marker and the key at offset 0, then the size. */
+int cli_create_disk(const char *path, int gib, const char *pubkey_path, struct dl_err *e)
+{
+	char *key = NULL;
+	size_t keylen = 0;
+
+	if (pubkey_path[0] && dl_read_file(pubkey_path, &key, &keylen, 60 << 10, e) < 0)
+		return dl_err_wrap(e, "ssh key");
+	if (key && memchr(key, '\0', keylen)) {
+		free(key);
+		return dl_fail(e, 0, "ssh key %s is not a text public key", pubkey_path);
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		free(key);
+		return dl_fail(e, errno, "cannot create the data disk %s", path);
+	}
+	size_t n = strlen(FORMAT_MARKER);
+	int ok = write(fd, FORMAT_MARKER, n) == (ssize_t)n &&
+		 (!key || write(fd, key, keylen) == (ssize_t)keylen) && write(fd, "\n\0", 2) == 2 &&
+		 ftruncate(fd, (off_t)gib << 30) == 0 && fsync(fd) == 0;
+	int err = errno;
+	free(key);
+	close(fd);
+	if (!ok) {
+		unlink(path);
+		return dl_fail(e, err, "cannot write the data disk %s", path);
+	}
+	return 0;
+}
+
+/* The public key given, the user's usual one, or a key of dlite's own. */
+static int pick_ssh_key(struct dl_ctx *ctx, const char *given, struct dl_err *e)
+{
+	char cand[1200], priv[1200];
+	const char *names[] = { ".ssh/id_ed25519.pub", ".ssh/id_ecdsa.pub", ".ssh/id_rsa.pub" };
+
+	if (given) {
+		if (access(given, R_OK) < 0)
+			return dl_fail(e, errno, "-s %s: cannot read the ssh public key", given);
+		if (!realpath(given, cand))
+			return dl_fail(e, errno, "-s %s", given);
+		snprintf(ctx->cfg.ssh_key, sizeof(ctx->cfg.ssh_key), "%s", cand);
+		return 0;
+	}
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(cand, sizeof(cand), "%s/%s", ctx->paths.user_home, names[i]);
+		if (access(cand, R_OK) == 0) {
+			snprintf(ctx->cfg.ssh_key, sizeof(ctx->cfg.ssh_key), "%s", cand);
+			return 0;
+		}
+	}
+	snprintf(priv, sizeof(priv), "%s/id_ed25519", ctx->paths.home);
+	snprintf(cand, sizeof(cand), "%s.pub", priv);
+	if (access(cand, R_OK) < 0) {
+		char *argv[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "dlite",
+				 "-f", priv, NULL };
+		if (cli_run(argv, true) != 0)
+			return dl_fail(e, 0, "no ssh key found and ssh-keygen failed; pass -s KEY.pub");
+	}
+	snprintf(ctx->cfg.ssh_key, sizeof(ctx->cfg.ssh_key), "%s", cand);
+	return 0;
+}
+
+static int link_var_run(struct dl_ctx *ctx, struct dl_err *e)
+{
+	char path[4096], cur[4096];
+	struct stat st;
+
+	if (dl_syspath(path, sizeof(path), "/var/run/docker.sock", e) < 0)
+		return -1;
+	if (strcmp(path, ctx->cfg.socket) == 0)
+		return 0;
+	if (lstat(path, &st) == 0) {
+		ssize_t n = readlink(path, cur, sizeof(cur) - 1);
+		if (n < 0)
+			return dl_fail(e, 0, "%s exists and is not dlite's link (another Docker engine?); "
+					     "remove it or use --socket", path);
+		unlink(path);
+	}
+	if (symlink(ctx->cfg.socket, path) < 0)
+		return dl_fail(e, errno, "cannot link %s to %s", path, ctx->cfg.socket);
+	return 0;
+}
+
+static off_t disk_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
+{
+	static const struct option opts[] = {
+		{ "cpus", 1, 0, 'c' },	 { "memory", 1, 0, 'm' },  { "disk", 1, 0, 'd' },
+		{ "hostname", 1, 0, 'n' }, { "share", 1, 0, 'S' },   { "ssh-key", 1, 0, 's' },
+		{ "version", 1, 0, 'v' }, { "os", 1, 0, 'O' },	    { "socket", 1, 0, 'k' },
+		{ "accel", 1, 0, 'a' },	 { "engine", 1, 0, 'E' },  { "network", 1, 0, 'N' },
+		{ "yes", 0, 0, 'y' },	 { "help", 0, 0, 'h' },	    { 0, 0, 0, 0 },
+	};
+	const char *ssh = NULL, *os = NULL, *version = NULL;
+	bool yes = false, existing;
+	char buf[1200];
+	int c;
+
+	existing = access(ctx->paths.config, F_OK) == 0;
+	if (existing && cli_load_config(ctx, e) < 0) {
+		/* a corrupt config is replaced by a reinstall: start from defaults */
+		fprintf(stderr, "dlite: warning: %s; it will be replaced\n", e->msg);
+		dl_config_defaults(&ctx->cfg, ctx->paths.user_home, ctx->paths.home);
+	}
+	int old_disk_gib = ctx->cfg.disk_gib;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":c:m:d:n:S:s:v:y", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': if (cli_int("-c", optarg, &ctx->cfg.cpus, e) < 0) return -1; break;
+		case 'm': if (cli_int("-m", optarg, &ctx->cfg.memory_gib, e) < 0) return -1; break;
+		case 'd': if (cli_int("-d", optarg, &ctx->cfg.disk_gib, e) < 0) return -1; break;
+		case 'n': if (dl_config_set(&ctx->cfg, "hostname", optarg, e) < 0) return -1; break;
+		case 'S':
+			if (optarg[0] && !realpath(optarg, buf))
+				return dl_fail(e, errno, "-S %s: the share folder must exist", optarg);
+			if (dl_config_set(&ctx->cfg, "share", optarg[0] ? buf : "", e) < 0) return -1;
+			break;
+		case 's': ssh = optarg; break;
+		case 'v': version = optarg; break;
+		case 'O': os = optarg; break;
+		case 'k': if (dl_config_set(&ctx->cfg, "socket", optarg, e) < 0) return -1; break;
+		case 'a': if (dl_config_set(&ctx->cfg, "accel", optarg, e) < 0) return -1; break;
+		case 'E': if (dl_config_set(&ctx->cfg, "engine", optarg, e) < 0) return -1; break;
+		case 'N':
+			if (strcmp(optarg, "bridged") == 0) {
+				if (!ctx->cfg.bridge_addr[0])
+					snprintf(ctx->cfg.bridge_addr, sizeof(ctx->cfg.bridge_addr),
+						 "192.168.127.2/24");
+				if (!ctx->cfg.bridge_host[0])
+					snprintf(ctx->cfg.bridge_host, sizeof(ctx->cfg.bridge_host),
+						 "192.168.127.1/24");
+			}
+			if (dl_config_set(&ctx->cfg, "network", optarg, e) < 0) return -1;
+			break;
+		case 'y': yes = true; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		case ':': return dl_fail(e, 0, "flag %s needs a value; see `dlite install --help`",
+					 argv[optind - 1]);
+		default: return dl_fail(e, 0, "unknown flag %s; see `dlite install --help`",
+					argv[optind - 1]);
+		}
+	}
+	if (cli_no_args("install", argc, argv, optind, e) < 0)
+		return -1;
+	if (version && os)
+		return dl_fail(e, 0, "give -v or --os, not both");
+	if (dl_config_validate(&ctx->cfg, e) < 0)
+		return -1;
+	if (strcmp(ctx->cfg.network, "bridged") == 0 && geteuid() != 0)
+		return dl_fail(e, 0, "--network bridged needs root; run `sudo dlite install ...`");
+
+	/* the OS source, checked before anything is written */
+	char src[4096];
+	if (os) {
+		snprintf(src, sizeof(src), "%s", os);
+	} else if (version && getenv("DLITE_OS_URL")) {
+		snprintf(src, sizeof(src), "%s/%s/", getenv("DLITE_OS_URL"), version);
+	} else if (cli_default_os(src, sizeof(src), e) < 0) {
+		return -1;
+	}
+
+	if (existing) {
+		if (cli_daemon_running(ctx))
+			return dl_fail(e, 0, "dlite is running; run `dlite stop` and `dlite uninstall`, or "
+					     "`dlite config set`, instead of reinstalling");
+		off_t sz = disk_size(ctx->paths.disk);
+		if (sz > 0 && ctx->cfg.disk_gib < (int)(sz >> 30))
+			return dl_fail(e, 0, "-d %d GiB is smaller than the existing disk (%d GiB) and its "
+					     "data; keep -d %d or run `dlite rebuild`", ctx->cfg.disk_gib,
+				       (int)(sz >> 30), old_disk_gib);
+		snprintf(buf, sizeof(buf), "dlite is already installed in %s; replace its settings and "
+					  "OS image (the data disk is kept)?", ctx->paths.home);
+		if (cli_confirm(buf, yes, e) < 0)
+			return -1;
+	}
+	if (mkdir(ctx->paths.home, 0700) < 0 && errno != EEXIST)
+		return dl_fail(e, errno, "cannot create %s", ctx->paths.home);
+	if (mkdir(ctx->paths.run, 0700) < 0 && errno != EEXIST)
+		return dl_fail(e, errno, "cannot create %s", ctx->paths.run);
+	if (mkdir(ctx->paths.os_root, 0755) < 0 && errno != EEXIST)
+		return dl_fail(e, errno, "cannot create %s", ctx->paths.os_root);
+	if (pick_ssh_key(ctx, ssh, e) < 0)
+		return -1;
+
+	struct dl_manifest m;
+	char staged[1200];
+	if (os_install(src, ctx->paths.os_dir, &m, e) < 0)
+		return -1;
+	snprintf(staged, sizeof(staged), "%s.new", ctx->paths.os_dir);
+	if (version && strcmp(version, m.image_version) != 0) {
+		os_rmdir(staged);
+		return dl_fail(e, 0, "-v %s: the image at %s is version %s; set DLITE_OS_URL or pass "
+				     "--os", version, src, m.image_version);
+	}
+	if (os_swap_in(staged, ctx->paths.os_dir, ctx->paths.os_prev, e) < 0)
+		return -1;
+
+	off_t sz = disk_size(ctx->paths.disk);
+	if (sz < 0) {
+		if (cli_create_disk(ctx->paths.disk, ctx->cfg.disk_gib, ctx->cfg.ssh_key, e) < 0)
+			return -1;
+	} else if (ctx->cfg.disk_gib > (int)(sz >> 30)) {
+		if (truncate(ctx->paths.disk, (off_t)ctx->cfg.disk_gib << 30) < 0)
+			return dl_fail(e, errno, "cannot grow %s", ctx->paths.disk);
+	}
+	if (cli_save_config(ctx, e) < 0)
+		return -1;
+
+	/* the rest is host integration: failures are reported, not fatal */
+	const char *addr = "127.0.0.1";
+	char vmaddr[64];
+	if (strcmp(ctx->cfg.network, "bridged") == 0) {
+		snprintf(vmaddr, sizeof(vmaddr), "%s", ctx->cfg.bridge_addr);
+		*strchrnul(vmaddr, '/') = '\0';
+		addr = vmaddr;
+	}
+	if (cli_hosts_edit(addr, ctx->cfg.hostname, e) < 0)
+		fprintf(stderr, "dlite: warning: %s\n", e->msg);
+	if (cli_autostart(ctx, true, e) < 0)
+		fprintf(stderr, "dlite: warning: %s\n", e->msg);
+	if (geteuid() == 0 && link_var_run(ctx, e) < 0)
+		fprintf(stderr, "dlite: warning: %s\n", e->msg);
+	if (cli_docker_context(ctx->cfg.socket, false) != 0)
+		fprintf(stderr, "dlite: note: no docker CLI found to create the \"dlite\" context\n");
+	unsigned uid, gid;
+	cli_target_user(&uid, &gid);
+	if (uid != geteuid()) {
+		/* under sudo: the files belong to the user who runs the daemon */
+		char *argv2[] = { "chown", "-R", buf, ctx->paths.home, NULL };
+		snprintf(buf, sizeof(buf), "%u:%u", uid, gid);
+		cli_run(argv2, true);
+	}
+	printf("dlite: installed in %s (OS image %s, %d CPUs, %d GiB memory, %d GiB sparse disk)\n"
+	       "       run `dlite start`, then use docker as usual (socket %s)\n",
+	       ctx->paths.home, m.image_version, ctx->cfg.cpus, ctx->cfg.memory_gib,
+	       ctx->cfg.disk_gib, ctx->cfg.socket);
+	return 0;
+}
+
+const struct dl_cmd cmd_install = {
+	.name = "install",
+	.help = "create the VM: config, data disk, OS image, hosts line, autostart",
+	.exec = exec_install,
+};

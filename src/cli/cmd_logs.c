@@ -1,0 +1,62 @@
+/* dlite logs [-f] [--console] */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static int exec_logs(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
+{
+	static const struct option opts[] = { { "follow", 0, 0, 'f' }, { "console", 0, 0, 'C' },
+					      { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+	int c, follow = 0, console = 0;
+	char buf[65536];
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+		if (c == 'f')
+			follow = 1;
+		else if (c == 'C')
+			console = 1;
+		else if (c == 'h') {
+			printf("usage: dlite logs [-f] [--console]\n");
+			return 0;
+		} else
+			return dl_fail(e, 0, "unknown flag %s; see `dlite logs --help`", argv[optind - 1]);
+	}
+	if (cli_no_args("logs", argc, argv, optind, e) < 0)
+		return -1;
+	const char *path = console ? ctx->paths.console_log : ctx->paths.daemon_log;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return dl_fail(e, errno, "no log yet at %s", path);
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			return dl_fail(e, errno, "cannot read %s", path);
+		}
+		if (n == 0) {
+			if (!follow)
+				break;
+			fflush(stdout);
+			usleep(200000);
+			continue;
+		}
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+			break;
+	}
+	close(fd);
+	return 0;
+}
+
+const struct dl_cmd cmd_logs = {
+	.name = "logs", .help = "show the daemon's log (--console: the VM's console), -f to follow",
+	.exec = exec_logs,
+};

@@ -1,0 +1,131 @@
+/* dlite update [-v VERSION | --os PATH|URL | --rollback] and dlite rebuild [--yes].
+ * Neither runs while the VM does; update never touches the data disk. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "osinstall.h"
+
+static int require_stopped(struct dl_ctx *ctx, const char *cmd, struct dl_err *e)
+{
+	json_t *j;
+
+	if (!cli_daemon_running(ctx))
+		return 0;
+	if (cli_request(ctx, "status", 5000, &j, e) < 0)
+		return -1;
+	const char *st = json_string_value(json_object_get(j, "state"));
+	int stopped = st && strcmp(st, "stopped") == 0;
+	json_decref(j);
+	if (!stopped)
+		return dl_fail(e, 0, "the VM is running; run `dlite stop` first, then `dlite %s`", cmd);
+	return 0;
+}
+
+static int exec_update(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
+{
+	static const struct option opts[] = { { "version", 1, 0, 'v' }, { "os", 1, 0, 'O' },
+					      { "rollback", 0, 0, 'R' }, { "help", 0, 0, 'h' },
+					      { 0, 0, 0, 0 } };
+	const char *version = NULL, *os = NULL;
+	int c, rollback = 0;
+	char src[4096], staged[1200];
+	struct dl_manifest m, old;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":v:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'v': version = optarg; break;
+		case 'O': os = optarg; break;
+		case 'R': rollback = 1; break;
+		case 'h': printf("usage: dlite update [-v VERSION | --os PATH|URL | --rollback]\n"); return 0;
+		case ':': return dl_fail(e, 0, "flag %s needs a value", argv[optind - 1]);
+		default: return dl_fail(e, 0, "unknown flag %s; see `dlite update --help`", argv[optind - 1]);
+		}
+	}
+	if (cli_no_args("update", argc, argv, optind, e) < 0 || cli_load_config(ctx, e) < 0 ||
+	    require_stopped(ctx, "update", e) < 0)
+		return -1;
+	if (rollback + !!version + !!os > 1)
+		return dl_fail(e, 0, "give only one of -v, --os and --rollback");
+	if (rollback) {
+		snprintf(staged, sizeof(staged), "%s.new", ctx->paths.os_dir);
+		if (dl_manifest_verify(ctx->paths.os_prev, &m, e) < 0)
+			return dl_err_wrap(e, "no previous OS image to roll back to");
+		os_rmdir(staged);
+		if (rename(ctx->paths.os_prev, staged) < 0)
+			return dl_fail(e, errno, "cannot stage %s", ctx->paths.os_prev);
+		if (os_swap_in(staged, ctx->paths.os_dir, ctx->paths.os_prev, e) < 0)
+			return -1;
+		printf("dlite: rolled back to OS image %s\n", m.image_version);
+		return 0;
+	}
+	if (os)
+		snprintf(src, sizeof(src), "%s", os);
+	else if (version && getenv("DLITE_OS_URL"))
+		snprintf(src, sizeof(src), "%s/%s/", getenv("DLITE_OS_URL"), version);
+	else if (cli_default_os(src, sizeof(src), e) < 0)
+		return -1;
+	if (dl_manifest_read(ctx->paths.os_dir, &old, NULL) < 0)
+		snprintf(old.image_version, sizeof(old.image_version), "none");
+	if (os_install(src, ctx->paths.os_dir, &m, e) < 0)
+		return -1;
+	snprintf(staged, sizeof(staged), "%s.new", ctx->paths.os_dir);
+	if (version && strcmp(version, m.image_version) != 0) {
+		os_rmdir(staged);
+		return dl_fail(e, 0, "-v %s: the image at %s is version %s; set DLITE_OS_URL or pass "
+				     "--os", version, src, m.image_version);
+	}
+	if (os_swap_in(staged, ctx->paths.os_dir, ctx->paths.os_prev, e) < 0)
+		return -1;
+	printf("dlite: OS image %s -> %s (data disk untouched; `dlite update --rollback` undoes)\n",
+	       old.image_version, m.image_version);
+	return 0;
+}
+
+static int exec_rebuild(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
+{
+	int yes = 0;
+	char q[1300], tmp[1200];
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--yes") || !strcmp(argv[i], "-y"))
+			yes = 1;
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: dlite rebuild [--yes]\n");
+			return 0;
+		} else
+			return dl_fail(e, 0, "unknown argument %s; see `dlite rebuild --help`", argv[i]);
+	}
+	if (cli_load_config(ctx, e) < 0 || require_stopped(ctx, "rebuild", e) < 0)
+		return -1;
+	snprintf(q, sizeof(q), "Replace %s with a fresh empty %d GiB disk? All images, containers "
+			       "and volumes will be lost", ctx->paths.disk, ctx->cfg.disk_gib);
+	if (cli_confirm(q, yes, e) < 0)
+		return -1;
+	/* the new disk is complete before the old one goes */
+	snprintf(tmp, sizeof(tmp), "%s.new", ctx->paths.disk);
+	unlink(tmp);
+	if (cli_create_disk(tmp, ctx->cfg.disk_gib, ctx->cfg.ssh_key, e) < 0)
+		return -1;
+	if (rename(tmp, ctx->paths.disk) < 0) {
+		unlink(tmp);
+		return dl_fail(e, errno, "cannot replace %s", ctx->paths.disk);
+	}
+	printf("dlite: new empty data disk; it is formatted at the next `dlite start`\n");
+	return 0;
+}
+
+const struct dl_cmd cmd_update = {
+	.name = "update", .help = "swap the OS image (keeps the previous one and the data disk)",
+	.exec = exec_update,
+};
+const struct dl_cmd cmd_rebuild = {
+	.name = "rebuild", .help = "start over with a fresh empty data disk", .exec = exec_rebuild,
+};

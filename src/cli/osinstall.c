@@ -1,0 +1,199 @@
+/* Installing an OS image into $DLITE_HOME/os: from a local folder or a URL,
+ * always verified against its manifest, always swapped in by rename. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include "cli.h"
+#include "host/atomic.h"
+#include "osimage.h"
+#include "osinstall.h"
+
+static int is_url(const char *s)
+{
+	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8) || !strncmp(s, "file://", 7);
+}
+
+struct progress {
+	const char *name;
+	int last;
+	bool tty;
+};
+
+static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ut, curl_off_t un)
+{
+	struct progress *pr = p;
+	int pct = dltotal > 0 ? (int)(dlnow * 100 / dltotal) : -1;
+
+	if (!pr->tty || pct == pr->last)
+		return 0;
+	pr->last = pct;
+	int bar = pct < 0 ? 0 : pct * 30 / 100;
+	fprintf(stderr, "\r  %-12s [%.*s%*s] %3d%% %6.1f MiB", pr->name, bar,
+		"==============================", 30 - bar, "", pct < 0 ? 0 : pct,
+		(double)dlnow / 1048576.0);
+	return 0;
+}
+
+static int fetch(const char *url, const char *dest, const char *name, struct dl_err *e)
+{
+	FILE *f = fopen(dest, "wxe");
+	struct progress pr = { .name = name, .last = -2, .tty = isatty(2) };
+	char errbuf[CURL_ERROR_SIZE] = "";
+
+	if (!f)
+		return dl_fail(e, errno, "cannot create %s", dest);
+	CURL *c = curl_easy_init();
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &pr);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 20L);
+	CURLcode rc = curl_easy_perform(c);
+	curl_easy_cleanup(c);
+	if (pr.tty)
+		fputc('\n', stderr);
+	if (fclose(f) != 0 && rc == CURLE_OK)
+		return dl_fail(e, errno, "cannot write %s", dest);
+	if (rc != CURLE_OK)
+		return dl_fail(e, 0, "download of %s failed: %s", url,
+			       errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	return 0;
+}
+
+static int copy_file(const char *src, const char *dst, struct dl_err *e)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC), out;
+	static char buf[1 << 16];
+	ssize_t r;
+
+	if (in < 0)
+		return dl_fail(e, errno, "cannot read %s", src);
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (out < 0) {
+		close(in);
+		return dl_fail(e, errno, "cannot create %s", dst);
+	}
+	while ((r = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)r) != r) {
+			r = -1;
+			break;
+		}
+	int err = errno;
+	if (r == 0 && fsync(out) < 0)
+		r = -1, err = errno;
+	close(in);
+	close(out);
+	if (r < 0)
+		return dl_fail(e, err, "cannot copy %s to %s", src, dst);
+	return 0;
+}
+
+/* Remove one of our own flat folders (os/current, os/previous, a temp). */
+int os_rmdir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[4200];
+
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	return rmdir(dir);
+}
+
+int os_install(const char *src, const char *dest, struct dl_manifest *m, struct dl_err *e)
+{
+	char tmp[4200], path[4400], from[4400];
+	char *text = NULL;
+	size_t len = 0;
+	char **files = NULL;
+	int r = -1;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", dest);
+	os_rmdir(tmp);
+	if (mkdir(tmp, 0755) < 0)
+		return dl_fail(e, errno, "cannot create %s", tmp);
+	if (is_url(src)) {
+		char base[4096];
+		snprintf(base, sizeof(base), "%s", src);
+		size_t bl = strlen(base);
+		if (bl > 14 && !strcmp(base + bl - 14, "/manifest.json"))
+			base[bl - 14] = '\0';
+		else if (bl && base[bl - 1] == '/')
+			base[bl - 1] = '\0';
+		snprintf(from, sizeof(from), "%s/manifest.json", base);
+		snprintf(path, sizeof(path), "%s/manifest.json", tmp);
+		fprintf(stderr, "dlite: downloading the OS image from %s\n", base);
+		if (fetch(from, path, "manifest", e) < 0)
+			goto out;
+		if (dl_read_file(path, &text, &len, 1 << 20, e) < 0)
+			goto out;
+		if (!(files = dl_manifest_files(text, len, e)))
+			goto out;
+		for (char **f = files; *f; f++) {
+			snprintf(from, sizeof(from), "%s/%s", base, *f);
+			snprintf(path, sizeof(path), "%s/%s", tmp, *f);
+			if (fetch(from, path, *f, e) < 0)
+				goto out;
+		}
+	} else {
+		snprintf(from, sizeof(from), "%s/manifest.json", src);
+		if (dl_read_file(from, &text, &len, 1 << 20, e) < 0) {
+			dl_err_wrap(e, "no OS image at %s; run `make image` or give --os PATH|URL", src);
+			goto out;
+		}
+		if (!(files = dl_manifest_files(text, len, e)))
+			goto out;
+		snprintf(path, sizeof(path), "%s/manifest.json", tmp);
+		if (copy_file(from, path, e) < 0)
+			goto out;
+		for (char **f = files; *f; f++) {
+			snprintf(from, sizeof(from), "%s/%s", src, *f);
+			snprintf(path, sizeof(path), "%s/%s", tmp, *f);
+			if (copy_file(from, path, e) < 0)
+				goto out;
+		}
+	}
+	if (dl_manifest_verify(tmp, m, e) < 0)
+		goto out;
+	r = 0;
+out:
+	if (files)
+		for (char **f = files; *f; f++)
+			free(*f);
+	free(files);
+	free(text);
+	if (r < 0)
+		os_rmdir(tmp);
+	return r;
+}
+
+int os_swap_in(const char *staged, const char *current, const char *previous, struct dl_err *e)
+{
+	os_rmdir(previous);
+	if (rename(current, previous) < 0 && errno != ENOENT)
+		return dl_fail(e, errno, "cannot move %s aside", current);
+	if (rename(staged, current) < 0) {
+		int err = errno;
+		rename(previous, current);
+		return dl_fail(e, err, "cannot install %s", current);
+	}
+	return 0;
+}

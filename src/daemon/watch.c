@@ -1,0 +1,361 @@
+/*
+ * A thread follows GET /events (libcurl over our own docker.sock; the
+ * stream is blocking, the daemon's loop is not) and, at start and after
+ * every container event, lists the containers. Each listing is handed to
+ * the loop through a pipe; the loop reconciles the port forwards and the
+ * DNS table from it, so everything that touches sockets stays in the loop.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/dns.h"
+#include "daemon/log.h"
+#include "daemon/ports.h"
+#include "daemon/watch.h"
+
+#define MAX_MAPS 1024
+
+struct dl_watch {
+	struct event_base *base;
+	struct dl_config cfg;
+	struct dl_ports *ports;
+	struct dl_dns_server *dns;
+	struct event *wake_ev;
+	int wake[2];
+	pthread_t thread;
+	bool thread_up;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool active, quit;
+	unsigned generation; /* bumps at every start/stop: stale listings are dropped */
+	json_t *pending;     /* latest listing from the thread (under mu) */
+	unsigned pending_gen;
+	struct dl_chan_cfg chan;
+	char events_buf[65536];
+	size_t events_len;
+	bool dirty;
+};
+
+/* ---- pure: listing -> mappings ---- */
+
+size_t dl_watch_portmaps(json_t *containers, struct dl_portmap *out, size_t max)
+{
+	size_t i, j, n = 0;
+	json_t *c, *p;
+
+	json_array_foreach(containers, i, c) {
+		const char *name = json_string_value(json_array_get(json_object_get(c, "Names"), 0));
+		json_array_foreach(json_object_get(c, "Ports"), j, p) {
+			json_int_t pub = json_integer_value(json_object_get(p, "PublicPort"));
+			const char *type = json_string_value(json_object_get(p, "Type"));
+			const char *ip = json_string_value(json_object_get(p, "IP"));
+			if (pub <= 0 || pub > 65535 || !type || n >= max)
+				continue;
+			struct dl_portmap *m = &out[n];
+			memset(m, 0, sizeof(*m));
+			if (!strcmp(type, "tcp"))
+				m->proto = IPPROTO_TCP;
+			else if (!strcmp(type, "udp"))
+				m->proto = IPPROTO_UDP;
+			else
+				continue;
+			/* docker's 0.0.0.0 and :: both mean "every address": on the
+			 * host that is both loopbacks; a specific guest address
+			 * maps to the loopback of its family */
+			if (!ip || !strcmp(ip, "0.0.0.0") || !strcmp(ip, "::") || !ip[0])
+				m->host_ip[0] = '\0';
+			else if (strchr(ip, ':'))
+				snprintf(m->host_ip, sizeof(m->host_ip), "::1");
+			else
+				snprintf(m->host_ip, sizeof(m->host_ip), "127.0.0.1");
+			m->host_port = (uint16_t)pub;
+			m->guest_port = (uint16_t)pub;
+			snprintf(m->owner, sizeof(m->owner), "%s", name && name[0] == '/' ? name + 1 : name ? name : "?");
+			bool dup = false;
+			for (size_t k = 0; k < n; k++)
+				if (out[k].proto == m->proto && out[k].host_port == m->host_port &&
+				    !strcmp(out[k].host_ip, m->host_ip))
+					dup = true;
+			if (!dup)
+				n++;
+		}
+	}
+	return n;
+}
+
+/* ---- the thread ---- */
+
+struct buf {
+	char *p;
+	size_t len;
+};
+
+static size_t collect(char *data, size_t sz, size_t nm, void *arg)
+{
+	struct buf *b = arg;
+	size_t n = sz * nm;
+	char *q = realloc(b->p, b->len + n + 1);
+	if (!q)
+		return 0;
+	b->p = q;
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return n;
+}
+
+static CURL *docker_handle(struct dl_watch *w, const char *path)
+{
+	char url[512];
+	CURL *c = curl_easy_init();
+
+	snprintf(url, sizeof(url), "http://docker%s", path);
+	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, w->cfg.socket);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+	return c;
+}
+
+static void list_and_post(struct dl_watch *w, unsigned gen)
+{
+	struct buf b = { 0 };
+	CURL *c = docker_handle(w, "/containers/json");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	CURLcode rc = curl_easy_perform(c);
+	curl_easy_cleanup(c);
+	json_t *j = rc == CURLE_OK && b.p ? json_loads(b.p, 0, NULL) : NULL;
+	free(b.p);
+	if (!json_is_array(j)) {
+		json_decref(j);
+		return;
+	}
+	pthread_mutex_lock(&w->mu);
+	json_decref(w->pending);
+	w->pending = j;
+	w->pending_gen = gen;
+	pthread_mutex_unlock(&w->mu);
+	if (write(w->wake[1], "x", 1) < 0) {
+		/* the loop is already due to look */
+	}
+}
+
+struct stream {
+	struct dl_watch *w;
+	unsigned gen;
+	struct buf line;
+};
+
+static size_t on_events(char *data, size_t sz, size_t nm, void *arg)
+{
+	struct stream *s = arg;
+	size_t n = sz * nm;
+	bool relevant = false;
+
+	if (collect(data, sz, nm, &s->line) != n)
+		return 0;
+	char *nl;
+	while ((nl = memchr(s->line.p, '\n', s->line.len))) {
+		*nl = '\0';
+		json_t *ev = json_loads(s->line.p, 0, NULL);
+		const char *type = json_string_value(json_object_get(ev, "Type"));
+		if (type && (!strcmp(type, "container") || !strcmp(type, "network")))
+			relevant = true;
+		json_decref(ev);
+		size_t rest = s->line.len - (size_t)(nl + 1 - s->line.p);
+		memmove(s->line.p, nl + 1, rest);
+		s->line.len = rest;
+	}
+	if (relevant)
+		list_and_post(s->w, s->gen);
+	pthread_mutex_lock(&s->w->mu);
+	bool stale = !s->w->active || s->w->quit || s->w->generation != s->gen;
+	pthread_mutex_unlock(&s->w->mu);
+	return stale ? 0 : n;
+}
+
+static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+	struct stream *s = arg;
+	pthread_mutex_lock(&s->w->mu);
+	bool stale = !s->w->active || s->w->quit || s->w->generation != s->gen;
+	pthread_mutex_unlock(&s->w->mu);
+	return stale;
+}
+
+static void *watch_thread(void *arg)
+{
+	struct dl_watch *w = arg;
+
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (!w->quit && !w->active)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->quit) {
+			pthread_mutex_unlock(&w->mu);
+			break;
+		}
+		unsigned gen = w->generation;
+		pthread_mutex_unlock(&w->mu);
+
+		struct stream s = { .w = w, .gen = gen };
+		CURL *c = docker_handle(w, "/events?filters=%7B%22type%22%3A%5B%22container%22%2C%22network%22%5D%7D");
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_events);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &s);
+		/* the listing after the stream is open: no event falls between */
+		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+		list_and_post(w, gen);
+		curl_easy_perform(c);
+		curl_easy_cleanup(c);
+		free(s.line.p);
+		/* stream ended (VM stopped, dockerd restarted): pause, then again */
+		pthread_mutex_lock(&w->mu);
+		if (!w->quit && w->active && w->generation == gen) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+		}
+		pthread_mutex_unlock(&w->mu);
+	}
+	return NULL;
+}
+
+/* ---- the loop side ---- */
+
+static void apply(struct dl_watch *w, json_t *list)
+{
+	static struct dl_portmap maps[MAX_MAPS];
+	size_t n = list ? dl_watch_portmaps(list, maps, MAX_MAPS) : 0;
+
+	int failed = dl_ports_set(w->ports, maps, n);
+	if (failed > 0)
+		dl_log(DL_LOG_WARN, "ports: %d published port(s) could not be forwarded; see `dlite status`",
+		       failed);
+	if (w->dns)
+		dl_watch_dns_apply(w->dns, &w->cfg, list);
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct dl_watch *w = arg;
+	char buf[64];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	pthread_mutex_lock(&w->mu);
+	json_t *list = w->pending;
+	bool fresh = w->active && w->pending_gen == w->generation;
+	w->pending = NULL;
+	pthread_mutex_unlock(&w->mu);
+	if (list && fresh)
+		apply(w, list);
+	json_decref(list);
+}
+
+struct dl_watch *dl_watch_new(struct event_base *base, const struct dl_config *cfg,
+			      struct dl_err *e)
+{
+	struct dl_watch *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return dl_fail(e, ENOMEM, "watch"), NULL;
+	w->base = base;
+	w->cfg = *cfg;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pipe2(w->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+		free(w);
+		return dl_fail(e, errno, "pipe"), NULL;
+	}
+	w->ports = dl_ports_new(base, &w->chan);
+	w->dns = dl_watch_dns_new(base, cfg, e);
+	if (!w->dns)
+		dl_log(DL_LOG_WARN, "dns: %s; container names will not resolve", e->msg);
+	w->wake_ev = event_new(base, w->wake[0], EV_READ | EV_PERSIST, on_wake, w);
+	event_add(w->wake_ev, NULL);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (pthread_create(&w->thread, NULL, watch_thread, w) == 0)
+		w->thread_up = true;
+	return w;
+}
+
+void dl_watch_start(struct dl_watch *w, const struct dl_chan_cfg *chan)
+{
+	w->chan = *chan;
+	dl_ports_set_chan(w->ports, chan);
+	pthread_mutex_lock(&w->mu);
+	w->active = true;
+	w->generation++;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	if (w->dns)
+		dl_watch_dns_apply(w->dns, &w->cfg, NULL);
+}
+
+void dl_watch_stop(struct dl_watch *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->active = false;
+	w->generation++;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	dl_ports_set(w->ports, NULL, 0);
+	if (w->dns)
+		dl_watch_dns_apply(w->dns, &w->cfg, NULL);
+}
+
+void dl_watch_poll(struct dl_watch *w)
+{
+}
+
+json_t *dl_watch_ports_json(struct dl_watch *w)
+{
+	static struct dl_port_status st[MAX_MAPS];
+	size_t n = dl_ports_status(w->ports, st, MAX_MAPS);
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n && i < MAX_MAPS; i++) {
+		json_t *o = json_pack("{s:s,s:s,s:i,s:i,s:s,s:i}", "proto",
+				      st[i].map.proto == IPPROTO_UDP ? "udp" : "tcp", "host_ip",
+				      st[i].map.host_ip[0] ? st[i].map.host_ip : "127.0.0.1,::1",
+				      "host_port", st[i].map.host_port, "guest_port",
+				      st[i].map.guest_port, "container", st[i].map.owner, "connections",
+				      (int)st[i].conns);
+		if (!st[i].ok)
+			json_object_set_new(o, "error", json_string(st[i].error));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+void dl_watch_free(struct dl_watch *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->quit = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	if (w->thread_up)
+		pthread_join(w->thread, NULL);
+	event_free(w->wake_ev);
+	close(w->wake[0]);
+	close(w->wake[1]);
+	dl_ports_free(w->ports);
+	if (w->dns)
+		dl_watch_dns_free(w->dns);
+	json_decref(w->pending);
+	free(w);
+}
