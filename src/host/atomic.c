@@ -84,7 +84,7 @@ int dl_atomic_write(const char *path, const void *data, size_t len, mode_t mode_
 	int exists, fd = -1, err;
 
 	if (!path || !*path)
-		return dl_fail(e, EINVAL, "cannot write a file with an empty path");
+		return dl_fail(e, 0, "cannot write a file with an empty path");
 	if (strlen(path) >= sizeof(target))
 		return dl_fail(e, ENAMETOOLONG, "cannot write %.200s: path too long", path);
 	strcpy(target, path);
@@ -285,7 +285,7 @@ int dl_syspath(char *buf, size_t n, const char *abs, struct dl_err *e)
 	size_t rn = sysroot_len(&root), an;
 
 	if (!abs || abs[0] != '/')
-		return dl_fail(e, EINVAL, "internal: system path %s is not absolute", abs ? abs : "(null)");
+		return dl_fail(e, 0, "internal: system path %s is not absolute", abs ? abs : "(null)");
 	an = strlen(abs);
 	if (rn + an + 1 > n)
 		return dl_fail(e, ENAMETOOLONG, "path %.*s%s is too long; use a shorter DLITE_SYSROOT",

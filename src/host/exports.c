@@ -167,7 +167,7 @@ int dl_exports_check(const char *t, size_t len, const char *share, struct dl_err
 	size_t nb = 0, bi = 0, pos = 0, lineno = 1;
 
 	if (!share || share[0] != '/' || strlen(share) >= sizeof(want))
-		return dl_fail(e, EINVAL, "the share must be an absolute path, not \"%.200s\"",
+		return dl_fail(e, 0, "the share must be an absolute path, not \"%.200s\"",
 			       share ? share : "");
 	strcpy(want, share);
 	norm_path(want);
@@ -333,13 +333,13 @@ char *dl_exports_set(const char *text, size_t len, const char *share, const char
 		len = 0;
 	if (!share || share[0] != '/' || strlen(share) >= sizeof(path) ||
 	    strpbrk(share, "\"\\\n\r\t") || strchr(share, '#')) {
-		dl_fail(e, EINVAL, "cannot export \"%.200s\": the share must be an absolute path without "
+		dl_fail(e, 0, "cannot export \"%.200s\": the share must be an absolute path without "
 			"quotes, backslashes, tabs, newlines or '#'", share ? share : "");
 		return NULL;
 	}
 	if (!ipv4(client_net, &net) || !ipv4(mask, &m) || ((~m) & (~m + 1)) != 0 ||
 	    (net & ~m) != 0) {
-		dl_fail(e, EINVAL, "cannot export to network %.60s mask %.60s: give an IPv4 network "
+		dl_fail(e, 0, "cannot export to network %.60s mask %.60s: give an IPv4 network "
 			"address and a matching netmask, like 192.168.64.0 255.255.255.0",
 			client_net ? client_net : "", mask ? mask : "");
 		return NULL;

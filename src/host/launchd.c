@@ -14,7 +14,7 @@ int dl_launchd_plist_path(char *buf, size_t n, const char *user_home, struct dl_
 	int w;
 
 	if (!user_home || user_home[0] != '/')
-		return dl_fail(e, EINVAL, "home folder \"%.200s\" is not an absolute path; set HOME",
+		return dl_fail(e, 0, "home folder \"%.200s\" is not an absolute path; set HOME",
 			       user_home ? user_home : "");
 	w = snprintf(buf, n, "%s%sLibrary/LaunchAgents/" DL_LAUNCHD_LABEL ".plist", user_home,
 		     user_home[strlen(user_home) - 1] == '/' ? "" : "/");
@@ -51,10 +51,10 @@ static size_t xml_escape(char *out, const char *s)
 static int check_path(const char *what, const char *p, struct dl_err *e)
 {
 	if (!p || p[0] != '/')
-		return dl_fail(e, EINVAL, "%s \"%.200s\" must be an absolute path", what, p ? p : "");
+		return dl_fail(e, 0, "%s \"%.200s\" must be an absolute path", what, p ? p : "");
 	for (const unsigned char *c = (const unsigned char *)p; *c; c++)
 		if (*c < 0x20 || *c == 0x7f)
-			return dl_fail(e, EINVAL, "%s \"%.200s\" contains a control character; use "
+			return dl_fail(e, 0, "%s \"%.200s\" contains a control character; use "
 				       "another path", what, p);
 	if (strlen(p) > 4096)
 		return dl_fail(e, ENAMETOOLONG, "%s is too long", what);

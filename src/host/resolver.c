@@ -12,17 +12,17 @@ int dl_domain_check(const char *domain, struct dl_err *e)
 {
 	if (dl_hostname_valid(domain))
 		return 0;
-	return dl_fail(e, EINVAL, "invalid DNS domain \"%.100s\": use letters, digits, hyphens and "
+	return dl_fail(e, 0, "invalid DNS domain \"%.100s\": use letters, digits, hyphens and "
 		       "dots, like docker", domain ? domain : "");
 }
 
 static int check_ns(const char *addr, unsigned port, struct dl_err *e)
 {
 	if (!dl_addr_valid(addr))
-		return dl_fail(e, EINVAL, "invalid DNS server address \"%.100s\": give a numeric IPv4 or "
+		return dl_fail(e, 0, "invalid DNS server address \"%.100s\": give a numeric IPv4 or "
 			       "IPv6 address", addr ? addr : "");
 	if (port == 0 || port > 65535)
-		return dl_fail(e, EINVAL, "invalid DNS port %u: give 1-65535", port);
+		return dl_fail(e, 0, "invalid DNS port %u: give 1-65535", port);
 	return 0;
 }
 
@@ -57,7 +57,7 @@ static int check_link(const char *link, struct dl_err *e)
 	size_t n = link ? strlen(link) : 0;
 
 	if (n == 0 || n > 15 || link[0] == '-' || strpbrk(link, "/ \t\n:%"))
-		return dl_fail(e, EINVAL, "invalid network interface name \"%.60s\"", link ? link : "");
+		return dl_fail(e, 0, "invalid network interface name \"%.60s\"", link ? link : "");
 	return 0;
 }
 

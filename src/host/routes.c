@@ -47,7 +47,7 @@ int dl_cidr_parse(const char *s, struct dl_cidr *out, struct dl_err *e)
 			for (size_t b = p; b < bytes * 8; b++)
 				masked[b / 8] &= (unsigned char)~(0x80 >> (b % 8));
 			inet_ntop(c.family, masked, net, sizeof(net));
-			return dl_fail(e, EINVAL, "subnet %s has host bits set; did you mean %s/%lu?", s,
+			return dl_fail(e, 0, "subnet %s has host bits set; did you mean %s/%lu?", s,
 				       net, p);
 		}
 	}
@@ -55,7 +55,7 @@ int dl_cidr_parse(const char *s, struct dl_cidr *out, struct dl_err *e)
 		*out = c;
 	return 0;
 bad:
-	return dl_fail(e, EINVAL, "invalid subnet \"%.100s\": write it as ADDRESS/PREFIX, like "
+	return dl_fail(e, 0, "invalid subnet \"%.100s\": write it as ADDRESS/PREFIX, like "
 		       "172.17.0.0/16 or fd00::/64", s ? s : "");
 }
 
@@ -86,16 +86,16 @@ static int check_common(const char *const *subnets, size_t n, const char *vm_add
 			struct dl_err *e)
 {
 	if (vm_addr && !(*fam = addr_family(vm_addr)))
-		return dl_fail(e, EINVAL, "invalid VM address \"%.100s\": give a numeric IPv4 or IPv6 "
+		return dl_fail(e, 0, "invalid VM address \"%.100s\": give a numeric IPv4 or IPv6 "
 			       "address", vm_addr);
 	if (n && !subnets)
-		return dl_fail(e, EINVAL, "internal: no subnet list");
+		return dl_fail(e, 0, "internal: no subnet list");
 	for (size_t i = 0; i < n; i++) {
 		struct dl_cidr c;
 		if (dl_cidr_parse(subnets[i], &c, e) < 0)
 			return -1;
 		if (vm_addr && c.family != *fam)
-			return dl_fail(e, EINVAL, "cannot route %s via %s: not the same address family; "
+			return dl_fail(e, 0, "cannot route %s via %s: not the same address family; "
 				       "give an %s address for the VM", subnets[i], vm_addr,
 				       c.family == AF_INET ? "IPv4" : "IPv6");
 	}
@@ -107,7 +107,7 @@ static int check_bridge(const char *bridge, const char *member, struct dl_err *e
 	if (!bridge && !member)
 		return 0;
 	if (!bridge || !member || !dl_ifname_valid(bridge) || !dl_ifname_valid(member))
-		return dl_fail(e, EINVAL, "invalid bridge \"%.20s\" or member \"%.20s\": give both "
+		return dl_fail(e, 0, "invalid bridge \"%.20s\" or member \"%.20s\": give both "
 			       "interface names, like bridge100 and en5", bridge ? bridge : "",
 			       member ? member : "");
 	return 0;
@@ -133,7 +133,7 @@ char ***dl_routes_macos_add(const char *const *subnets, size_t n, const char *vm
 
 	if (!vm_addr) {
 		free(cmds);
-		dl_fail(e, EINVAL, "internal: no VM address to route through");
+		dl_fail(e, 0, "internal: no VM address to route through");
 		return NULL;
 	}
 	if (check_common(subnets, n, vm_addr, &fam, e) < 0 || check_bridge(bridge, member, e) < 0) {
@@ -180,13 +180,13 @@ char ***dl_routes_linux_add(const char *const *subnets, size_t n, const char *vm
 
 	if (!vm_addr || check_common(subnets, n, vm_addr, &fam, e) < 0) {
 		if (!vm_addr)
-			dl_fail(e, EINVAL, "internal: no VM address to route through");
+			dl_fail(e, 0, "internal: no VM address to route through");
 		free(cmds);
 		return NULL;
 	}
 	if (dev && !dl_ifname_valid(dev)) {
 		free(cmds);
-		dl_fail(e, EINVAL, "invalid network interface name \"%.60s\"", dev);
+		dl_fail(e, 0, "invalid network interface name \"%.60s\"", dev);
 		return NULL;
 	}
 	for (size_t i = 0; cmds && i < n; i++) {
@@ -206,7 +206,7 @@ char ***dl_routes_linux_del(const char *const *subnets, size_t n, const char *vm
 
 	if (!vm_addr || check_common(subnets, n, vm_addr, &fam, e) < 0) {
 		if (!vm_addr)
-			dl_fail(e, EINVAL, "internal: no VM address to route through");
+			dl_fail(e, 0, "internal: no VM address to route through");
 		free(cmds);
 		return NULL;
 	}

@@ -17,7 +17,7 @@ int dl_systemd_unit_path(char *buf, size_t n, const char *user_home, const char 
 	else if (user_home && user_home[0] == '/')
 		w = snprintf(buf, n, "%s/.config/systemd/user/" DL_SYSTEMD_UNIT, user_home);
 	else
-		return dl_fail(e, EINVAL, "home folder \"%.200s\" is not an absolute path; set HOME",
+		return dl_fail(e, 0, "home folder \"%.200s\" is not an absolute path; set HOME",
 			       user_home ? user_home : "");
 	if (w < 0 || (size_t)w >= n)
 		return dl_fail(e, ENAMETOOLONG, "systemd unit path is too long");
@@ -27,10 +27,10 @@ int dl_systemd_unit_path(char *buf, size_t n, const char *user_home, const char 
 static int check_path(const char *what, const char *p, struct dl_err *e)
 {
 	if (!p || p[0] != '/')
-		return dl_fail(e, EINVAL, "%s \"%.200s\" must be an absolute path", what, p ? p : "");
+		return dl_fail(e, 0, "%s \"%.200s\" must be an absolute path", what, p ? p : "");
 	for (const unsigned char *c = (const unsigned char *)p; *c; c++)
 		if (*c < 0x20 || *c == 0x7f)
-			return dl_fail(e, EINVAL, "%s \"%.200s\" contains a control character; use "
+			return dl_fail(e, 0, "%s \"%.200s\" contains a control character; use "
 				       "another path", what, p);
 	if (strlen(p) > 4096)
 		return dl_fail(e, ENAMETOOLONG, "%s is too long", what);
