@@ -1,0 +1,667 @@
+#include "daemon/chan.h"
+
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#ifdef __linux__
+#include <linux/vm_sockets.h>
+#endif
+
+/* ---- socket helpers shared by the daemon files (daemon/sockutil.h) ---- */
+
+int dl_set_nonblock(int fd, int on)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0)
+		return -1;
+	fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+	return fcntl(fd, F_SETFL, fl);
+}
+
+static void set_nosigpipe(int fd)
+{
+#ifdef SO_NOSIGPIPE
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof(one));
+#else
+	(void)fd;
+#endif
+}
+
+int dl_socket_nb(int domain, int type)
+{
+	int fd;
+#ifdef SOCK_NONBLOCK
+	fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+#else
+	fd = socket(domain, type, 0);
+	if (fd >= 0 && (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || dl_set_nonblock(fd, 1) < 0)) {
+		int s = errno;
+		close(fd);
+		errno = s;
+		return -1;
+	}
+#endif
+	if (fd >= 0)
+		set_nosigpipe(fd);
+	return fd;
+}
+
+int dl_accept_nb(int lfd, struct sockaddr *sa, socklen_t *len)
+{
+	int fd;
+#ifdef __linux__
+	fd = accept4(lfd, sa, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+	fd = accept(lfd, sa, len);
+	if (fd >= 0 && (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || dl_set_nonblock(fd, 1) < 0)) {
+		int s = errno;
+		close(fd);
+		errno = s;
+		return -1;
+	}
+#endif
+	if (fd >= 0)
+		set_nosigpipe(fd);
+	return fd;
+}
+
+void dl_set_nodelay(int fd)
+{
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* ---- addresses ---- */
+
+static int chan_sockaddr(const struct dl_chan_cfg *cfg, struct sockaddr_storage *ss,
+			 socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	switch (cfg->kind) {
+	case DL_CHAN_TCP: {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		if (inet_pton(AF_INET, cfg->host, &s4->sin_addr) == 1) {
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons(cfg->port);
+			*len = sizeof(*s4);
+			return 0;
+		}
+		if (inet_pton(AF_INET6, cfg->host, &s6->sin6_addr) == 1) {
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons(cfg->port);
+			*len = sizeof(*s6);
+			return 0;
+		}
+		errno = EINVAL;
+		return -1;
+	}
+	case DL_CHAN_VSOCK: {
+#ifdef __linux__
+		struct sockaddr_vm *vm = (struct sockaddr_vm *)ss;
+		vm->svm_family = AF_VSOCK;
+		vm->svm_cid = cfg->cid;
+		vm->svm_port = cfg->port;
+		*len = sizeof(*vm);
+		return 0;
+#else
+		errno = EAFNOSUPPORT;
+		return -1;
+#endif
+	}
+	case DL_CHAN_UNIX: {
+		struct sockaddr_un *un = (struct sockaddr_un *)ss;
+		size_t n = strnlen(cfg->path, sizeof(cfg->path));
+		if (n == 0 || n >= sizeof(un->sun_path) || n >= sizeof(cfg->path)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		un->sun_family = AF_UNIX;
+		memcpy(un->sun_path, cfg->path, n);
+		*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+		return 0;
+	}
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+const char *dl_chan_cfg_str(const struct dl_chan_cfg *cfg, char *buf, size_t len)
+{
+	switch (cfg->kind) {
+	case DL_CHAN_TCP:
+		if (strchr(cfg->host, ':'))
+			snprintf(buf, len, "tcp:[%s]:%u", cfg->host, cfg->port);
+		else
+			snprintf(buf, len, "tcp:%s:%u", cfg->host, cfg->port);
+		break;
+	case DL_CHAN_VSOCK:
+		snprintf(buf, len, "vsock:%u:%u", cfg->cid, cfg->port);
+		break;
+	case DL_CHAN_UNIX:
+		snprintf(buf, len, "unix:%s", cfg->path);
+		break;
+	default:
+		snprintf(buf, len, "?");
+	}
+	return buf;
+}
+
+static int parse_port(const char *s, uint16_t *port)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *s < '0' || *s > '9' || *end || v == 0 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int dl_chan_cfg_parse(struct dl_chan_cfg *cfg, const char *spec, struct dl_err *e)
+{
+	uint8_t token[DL_TOKEN_LEN];
+
+	memcpy(token, cfg->token, sizeof(token));
+	memset(cfg, 0, sizeof(*cfg));
+	memcpy(cfg->token, token, sizeof(token));
+	if (strncmp(spec, "unix:", 5) == 0) {
+		size_t n = strlen(spec + 5);
+		if (n == 0 || n >= sizeof(cfg->path) ||
+		    n >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return dl_fail(e, 0, "channel socket path is empty or too long: %s", spec);
+		cfg->kind = DL_CHAN_UNIX;
+		memcpy(cfg->path, spec + 5, n + 1);
+		return 0;
+	}
+	if (strncmp(spec, "vsock:", 6) == 0) {
+		const char *p = spec + 6, *colon = strchr(p, ':');
+		uint16_t port;
+		char *end;
+		if (!colon || parse_port(colon + 1, &port) < 0)
+			return dl_fail(e, 0, "bad channel %s: use vsock:CID:PORT", spec);
+		errno = 0;
+		unsigned long cid = strtoul(p, &end, 10);
+		if (errno || end != colon || p == colon || cid > 0xffffffffUL)
+			return dl_fail(e, 0, "bad channel %s: use vsock:CID:PORT", spec);
+		cfg->kind = DL_CHAN_VSOCK;
+		cfg->cid = (unsigned)cid;
+		cfg->port = port;
+		return 0;
+	}
+	if (strncmp(spec, "tcp:", 4) == 0) {
+		const char *p = spec + 4, *portstr;
+		char host[sizeof(cfg->host)];
+		struct in6_addr a6;
+		if (*p == '[') {
+			const char *close_br = strchr(p, ']');
+			if (!close_br || close_br[1] != ':' || (size_t)(close_br - p - 1) >= sizeof(host))
+				return dl_fail(e, 0, "bad channel %s: use tcp:[ADDR6]:PORT", spec);
+			memcpy(host, p + 1, (size_t)(close_br - p - 1));
+			host[close_br - p - 1] = '\0';
+			portstr = close_br + 2;
+		} else {
+			const char *colon = strrchr(p, ':');
+			if (!colon) {
+				snprintf(host, sizeof(host), "127.0.0.1");
+				portstr = p;
+			} else {
+				if ((size_t)(colon - p) >= sizeof(host))
+					return dl_fail(e, 0, "bad channel %s: host too long", spec);
+				memcpy(host, p, (size_t)(colon - p));
+				host[colon - p] = '\0';
+				portstr = colon + 1;
+			}
+		}
+		if (parse_port(portstr, &cfg->port) < 0)
+			return dl_fail(e, 0, "bad channel %s: bad port", spec);
+		if (inet_pton(AF_INET, host, &a6) != 1 && inet_pton(AF_INET6, host, &a6) != 1)
+			return dl_fail(e, 0, "bad channel %s: host must be a numeric address", spec);
+		cfg->kind = DL_CHAN_TCP;
+		memcpy(cfg->host, host, sizeof(host));
+		return 0;
+	}
+	return dl_fail(e, 0, "bad channel %s: use tcp:HOST:PORT, vsock:CID:PORT or unix:PATH", spec);
+}
+
+/* ---- async open ---- */
+
+enum { OP_CONNECTING, OP_SENDING, OP_READING, OP_FAILED };
+
+struct chan_op {
+	struct event ev;
+	struct event_base *base;
+	int fd, state, err, in_open;
+	size_t off;
+	struct timeval deadline;
+	void (*cb)(int fd, int err, void *arg);
+	void *arg;
+	uint8_t hdr[DL_HDR_LEN];
+	uint8_t reply[DL_REPLY_LEN];
+	struct chan_op *next_free;
+};
+
+/* A small free list: no malloc per connection in steady state. */
+static struct chan_op *op_free;
+static unsigned op_nfree;
+#define OP_FREE_MAX 64
+
+static struct chan_op *op_alloc(void)
+{
+	struct chan_op *op = op_free;
+	if (op) {
+		op_free = op->next_free;
+		op_nfree--;
+		return op;
+	}
+	return malloc(sizeof(*op));
+}
+
+static void op_release(struct chan_op *op)
+{
+	if (op_nfree < OP_FREE_MAX) {
+		op->next_free = op_free;
+		op_free = op;
+		op_nfree++;
+	} else {
+		free(op);
+	}
+}
+
+static void op_cb(evutil_socket_t fd, short what, void *arg);
+
+static void op_finish(struct chan_op *op, int fd, int err)
+{
+	void (*cb)(int, int, void *) = op->cb;
+	void *arg = op->arg;
+
+	if (op->in_open) {
+		/* still inside dl_chan_open(): report through the loop */
+		op->err = err;
+		op->state = OP_FAILED;
+		if (op->fd >= 0)
+			close(op->fd);
+		op->fd = -1;
+		event_assign(&op->ev, op->base, -1, 0, op_cb, op);
+		event_active(&op->ev, EV_TIMEOUT, 0);
+		return;
+	}
+	event_del(&op->ev);
+	if (fd < 0 && op->fd >= 0)
+		close(op->fd);
+	op_release(op);
+	cb(fd, err, arg);
+}
+
+static void op_arm(struct chan_op *op, short what)
+{
+	struct timeval now, left;
+	gettimeofday(&now, NULL);
+	if (!timercmp(&now, &op->deadline, <)) {
+		left.tv_sec = 0;
+		left.tv_usec = 0;
+	} else {
+		timersub(&op->deadline, &now, &left);
+	}
+	event_assign(&op->ev, op->base, op->fd, what, op_cb, op);
+	event_add(&op->ev, &left);
+}
+
+/* Advance as far as possible without blocking. */
+static void op_step(struct chan_op *op)
+{
+	ssize_t n;
+
+	if (op->state == OP_SENDING) {
+		while (op->off < DL_HDR_LEN) {
+#ifdef MSG_NOSIGNAL
+			n = send(op->fd, op->hdr + op->off, DL_HDR_LEN - op->off, MSG_NOSIGNAL);
+#else
+			n = send(op->fd, op->hdr + op->off, DL_HDR_LEN - op->off, 0);
+#endif
+			if (n > 0) {
+				op->off += (size_t)n;
+			} else if (n < 0 && errno == EINTR) {
+				continue;
+			} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				op_arm(op, EV_WRITE);
+				return;
+			} else {
+				op_finish(op, -1, n < 0 ? errno : EPROTO);
+				return;
+			}
+		}
+		op->state = OP_READING;
+		op->off = 0;
+		/* the reply cannot be there yet: wait for it */
+		op_arm(op, EV_READ);
+		return;
+	}
+	if (op->state == OP_READING) {
+		while (op->off < DL_REPLY_LEN) {
+			n = recv(op->fd, op->reply + op->off, DL_REPLY_LEN - op->off, 0);
+			if (n > 0) {
+				op->off += (size_t)n;
+			} else if (n < 0 && errno == EINTR) {
+				continue;
+			} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				op_arm(op, EV_READ);
+				return;
+			} else {
+				/* EOF: the agent rejected the header */
+				op_finish(op, -1, n == 0 ? EPROTO : errno);
+				return;
+			}
+		}
+		int err = 0, st = dl_reply_parse(op->reply, &err);
+		if (st == DL_ST_OK) {
+			int fd = op->fd;
+			op->fd = -1;
+			op_finish(op, fd, 0);
+		} else if (st == DL_ST_UNAVAILABLE) {
+			op_finish(op, -1, err ? err : EHOSTUNREACH);
+		} else {
+			op_finish(op, -1, EPROTO);
+		}
+	}
+}
+
+static void op_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct chan_op *op = arg;
+
+	if (op->state == OP_FAILED) {
+		op_finish(op, -1, op->err);
+		return;
+	}
+	if (what & EV_TIMEOUT) {
+		op_finish(op, -1, ETIMEDOUT);
+		return;
+	}
+	if (op->state == OP_CONNECTING) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (err) {
+			op_finish(op, -1, err);
+			return;
+		}
+		op->state = OP_SENDING;
+	}
+	op_step(op);
+}
+
+int dl_chan_open(struct event_base *base, const struct dl_chan_cfg *cfg,
+		 const char *target, void (*cb)(int fd, int err, void *arg), void *arg)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = 0;
+	struct chan_op *op;
+	struct timeval now, to = { DL_CHAN_OPEN_TIMEOUT_MS / 1000,
+				   (DL_CHAN_OPEN_TIMEOUT_MS % 1000) * 1000 };
+
+	op = op_alloc();
+	if (!op)
+		return -1;
+	memset(op, 0, offsetof(struct chan_op, hdr));
+	if (dl_hdr_encode(op->hdr, cfg->token, target) < 0) {
+		op_release(op);
+		errno = EINVAL;
+		return -1;
+	}
+	op->base = base;
+	op->cb = cb;
+	op->arg = arg;
+	op->fd = -1;
+	gettimeofday(&now, NULL);
+	timeradd(&now, &to, &op->deadline);
+
+	if (chan_sockaddr(cfg, &ss, &sslen) < 0)
+		goto fail_async;
+	op->fd = dl_socket_nb(ss.ss_family, SOCK_STREAM);
+	if (op->fd < 0)
+		goto fail_async;
+	if (cfg->kind == DL_CHAN_TCP)
+		dl_set_nodelay(op->fd);
+	if (connect(op->fd, (struct sockaddr *)&ss, sslen) == 0) {
+		op->state = OP_SENDING;
+		/* header fits in an empty socket buffer: send it now */
+		op->in_open = 1;
+		op_step(op);
+		op->in_open = 0;
+		return 0;
+	}
+	if (errno == EINPROGRESS || errno == EINTR) {
+		op->state = OP_CONNECTING;
+		op_arm(op, EV_WRITE);
+		return 0;
+	}
+fail_async:
+	/* report through the loop so cb never runs inside dl_chan_open() */
+	op->err = errno ? errno : EINVAL;
+	op->state = OP_FAILED;
+	if (op->fd >= 0) {
+		close(op->fd);
+		op->fd = -1;
+	}
+	event_assign(&op->ev, base, -1, 0, op_cb, op);
+	event_active(&op->ev, EV_TIMEOUT, 0);
+	return 0;
+}
+
+/* ---- blocking API ---- */
+
+static int wait_fd(int fd, short events, const struct timespec *deadline)
+{
+	for (;;) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long ms = (deadline->tv_sec - now.tv_sec) * 1000 +
+			  (deadline->tv_nsec - now.tv_nsec) / 1000000;
+		if (ms <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		struct pollfd p = { .fd = fd, .events = events };
+		int r = poll(&p, 1, (int)ms);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+static int dial_nb(const struct dl_chan_cfg *cfg, const char *target,
+		   const struct timespec *deadline, struct dl_err *e)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	uint8_t hdr[DL_HDR_LEN], reply[DL_REPLY_LEN];
+	char where[160];
+	size_t off;
+	int fd, err = 0;
+	socklen_t elen = sizeof(err);
+
+	dl_chan_cfg_str(cfg, where, sizeof(where));
+	if (dl_hdr_encode(hdr, cfg->token, target) < 0)
+		return dl_fail(e, 0, "bad channel target '%s'", target);
+	if (chan_sockaddr(cfg, &ss, &sslen) < 0)
+		return dl_fail(e, errno, "bad channel address %s", where);
+	fd = dl_socket_nb(ss.ss_family, SOCK_STREAM);
+	if (fd < 0)
+		return dl_fail(e, errno, "socket for the agent channel");
+	if (cfg->kind == DL_CHAN_TCP)
+		dl_set_nodelay(fd);
+	if (connect(fd, (struct sockaddr *)&ss, sslen) < 0) {
+		if (errno != EINPROGRESS && errno != EINTR)
+			goto fail;
+		if (wait_fd(fd, POLLOUT, deadline) < 0)
+			goto fail;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
+			goto fail;
+		if (err) {
+			errno = err;
+			goto fail;
+		}
+	}
+	for (off = 0; off < DL_HDR_LEN;) {
+#ifdef MSG_NOSIGNAL
+		ssize_t n = send(fd, hdr + off, DL_HDR_LEN - off, MSG_NOSIGNAL);
+#else
+		ssize_t n = send(fd, hdr + off, DL_HDR_LEN - off, 0);
+#endif
+		if (n > 0)
+			off += (size_t)n;
+		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (wait_fd(fd, POLLOUT, deadline) < 0)
+				goto fail;
+		} else if (!(n < 0 && errno == EINTR))
+			goto fail;
+	}
+	for (off = 0; off < DL_REPLY_LEN;) {
+		ssize_t n = recv(fd, reply + off, DL_REPLY_LEN - off, 0);
+		if (n > 0)
+			off += (size_t)n;
+		else if (n == 0) {
+			close(fd);
+			return dl_fail(e, 0, "the agent at %s closed the channel (wrong token?)", where);
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			if (wait_fd(fd, POLLIN, deadline) < 0)
+				goto fail;
+		} else if (errno != EINTR)
+			goto fail;
+	}
+	switch (dl_reply_parse(reply, &err)) {
+	case DL_ST_OK:
+		return fd;
+	case DL_ST_UNAVAILABLE:
+		close(fd);
+		return dl_fail(e, err, "the agent cannot reach '%s'", target);
+	default:
+		close(fd);
+		return dl_fail(e, 0, "bad reply from the agent at %s", where);
+	}
+fail:
+	err = errno;
+	close(fd);
+	return dl_fail(e, err, "cannot reach the dlite agent at %s (is the VM running? try `dlite start`)", where);
+}
+
+static void deadline_in(struct timespec *d, int timeout_ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, d);
+	if (timeout_ms <= 0)
+		timeout_ms = 10000;
+	d->tv_sec += timeout_ms / 1000;
+	d->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (d->tv_nsec >= 1000000000L) {
+		d->tv_sec++;
+		d->tv_nsec -= 1000000000L;
+	}
+}
+
+int dl_chan_dial(const struct dl_chan_cfg *cfg, const char *target, int timeout_ms,
+		 struct dl_err *e)
+{
+	struct timespec deadline;
+	deadline_in(&deadline, timeout_ms);
+	int fd = dial_nb(cfg, target, &deadline, e);
+	if (fd >= 0 && dl_set_nonblock(fd, 0) < 0) {
+		int err = errno;
+		close(fd);
+		return dl_fail(e, err, "channel socket");
+	}
+	return fd;
+}
+
+int dl_chan_control(const struct dl_chan_cfg *cfg, const char *request_line, char *reply,
+		    size_t replylen, int timeout_ms, struct dl_err *e)
+{
+	struct timespec deadline;
+	char line[1024];
+	size_t reqlen = strlen(request_line), off = 0, got = 0;
+	int fd;
+
+	if (replylen)
+		reply[0] = '\0';
+	if (reqlen == 0 || reqlen >= sizeof(line) - 1 || memchr(request_line, '\n', reqlen))
+		return dl_fail(e, 0, "bad control request");
+	memcpy(line, request_line, reqlen);
+	line[reqlen++] = '\n';
+	deadline_in(&deadline, timeout_ms);
+	fd = dial_nb(cfg, "control", &deadline, e);
+	if (fd < 0)
+		return -1;
+	while (off < reqlen) {
+#ifdef MSG_NOSIGNAL
+		ssize_t n = send(fd, line + off, reqlen - off, MSG_NOSIGNAL);
+#else
+		ssize_t n = send(fd, line + off, reqlen - off, 0);
+#endif
+		if (n > 0)
+			off += (size_t)n;
+		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (wait_fd(fd, POLLOUT, &deadline) < 0)
+				goto fail;
+		} else if (!(n < 0 && errno == EINTR))
+			goto fail;
+	}
+	for (;;) {
+		if (got >= sizeof(line) - 1) {
+			close(fd);
+			return dl_fail(e, 0, "control reply too long");
+		}
+		ssize_t n = recv(fd, line + got, sizeof(line) - 1 - got, 0);
+		if (n > 0) {
+			char *nl = memchr(line + got, '\n', (size_t)n);
+			got += (size_t)n;
+			if (nl) {
+				*nl = '\0';
+				got = (size_t)(nl - line);
+				break;
+			}
+		} else if (n == 0) {
+			if (got == 0) {
+				close(fd);
+				return dl_fail(e, 0, "the agent closed the control channel without a reply");
+			}
+			break;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			if (wait_fd(fd, POLLIN, &deadline) < 0)
+				goto fail;
+		} else if (errno != EINTR)
+			goto fail;
+	}
+	close(fd);
+	line[got] = '\0';
+	if (got && line[got - 1] == '\r')
+		line[--got] = '\0';
+	if (replylen)
+		snprintf(reply, replylen, "%s", line);
+	if (strncmp(line, "ok", 2) == 0 && (line[2] == '\0' || line[2] == ' '))
+		return 0;
+	return dl_fail(e, 0, "agent: %s", line);
+fail: {
+	int err = errno;
+	close(fd);
+	return dl_fail(e, err, "control request '%s'", request_line);
+}
+}

@@ -1,0 +1,84 @@
+/*
+ * Opening channel connections to dlite-agent (protocol: src/core/proto.h).
+ *
+ * A channel connection is a stream socket (TCP, vsock or unix) on which we
+ * write the DL_HDR_LEN header and read the DL_REPLY_LEN reply; after an OK
+ * reply the fd is a byte-transparent full-duplex stream to the target.
+ * Every fd returned is non-blocking (async API) and O_CLOEXEC; TCP channel
+ * sockets have TCP_NODELAY.
+ */
+#ifndef DLITE_DAEMON_CHAN_H
+#define DLITE_DAEMON_CHAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "err.h"
+#include "proto.h"
+
+struct event_base;
+
+struct dl_chan_cfg {
+	enum { DL_CHAN_TCP, DL_CHAN_VSOCK, DL_CHAN_UNIX } kind;
+	char host[64];   /* TCP: numeric IPv4/IPv6 address, e.g. "127.0.0.1" */
+	uint16_t port;   /* TCP and vsock */
+	unsigned cid;    /* vsock */
+	char path[108];  /* unix */
+	uint8_t token[DL_TOKEN_LEN];
+};
+
+/* Timeout for the whole async open (connect + header + reply). */
+#define DL_CHAN_OPEN_TIMEOUT_MS 5000
+
+/*
+ * Asynchronous open: non-blocking connect, write the header, read the reply,
+ * then cb(fd, 0, arg) with a non-blocking fd ready for relaying (the callee
+ * owns it), or cb(-1, err, arg) with an errno value:
+ *   ECONNREFUSED etc.  the agent cannot be reached,
+ *   EPROTO             the agent closed the connection or sent a bad reply
+ *                      (wrong token or target),
+ *   ETIMEDOUT          no reply within DL_CHAN_OPEN_TIMEOUT_MS,
+ *   other              the agent reports the target unreachable (its errno,
+ *                      EHOSTUNREACH when it gave none).
+ * cb is always called exactly once and never from within dl_chan_open().
+ * Returns 0, or -1 with errno set (and cb is not called) when the open could
+ * not even start (bad target, no memory).
+ */
+int dl_chan_open(struct event_base *base, const struct dl_chan_cfg *cfg,
+		 const char *target, void (*cb)(int fd, int err, void *arg),
+		 void *arg);
+
+/* Blocking open for the CLI (control requests, `dlite ssh` ProxyCommand):
+ * returns a blocking O_CLOEXEC fd relaying to target, or -1 with *e. */
+int dl_chan_dial(const struct dl_chan_cfg *cfg, const char *target,
+		 int timeout_ms, struct dl_err *e);
+
+/* One control request ("ping", "status", ...; no newline needed) -> its one
+ * reply line, without the newline, in reply.  Returns 0 when the reply line
+ * starts with "ok", -1 with *e otherwise (e->msg holds the agent's "err ..."
+ * line when it sent one; reply holds it too). */
+int dl_chan_control(const struct dl_chan_cfg *cfg, const char *request_line,
+		    char *reply, size_t replylen, int timeout_ms,
+		    struct dl_err *e);
+
+/* Parse "tcp:HOST:PORT", "tcp:PORT" (127.0.0.1), "vsock:CID:PORT" or
+ * "unix:PATH" into cfg (token untouched).  Returns 0 or -1 with *e. */
+int dl_chan_cfg_parse(struct dl_chan_cfg *cfg, const char *spec, struct dl_err *e);
+
+/* Human-readable "tcp:127.0.0.1:5155" etc. */
+const char *dl_chan_cfg_str(const struct dl_chan_cfg *cfg, char *buf, size_t len);
+
+/* Socket helpers shared by the daemon's data-path files. */
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0 /* macOS: sockets get SO_NOSIGPIPE instead */
+#endif
+
+/* Non-blocking, close-on-exec socket (SO_NOSIGPIPE where it exists). */
+int dl_socket_nb(int domain, int type);
+/* accept() returning a non-blocking, close-on-exec fd. */
+int dl_accept_nb(int lfd, struct sockaddr *sa, socklen_t *len);
+int dl_set_nonblock(int fd, int on);
+void dl_set_nodelay(int fd);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * Published ports on localhost: a container's published port becomes a
+ * listener on the host's loopback (127.0.0.1 and ::1; never a non-loopback
+ * address) whose connections (TCP) or datagrams (UDP) go over the agent
+ * channel to "tcp:GUEST_PORT" / "udp:GUEST_PORT".
+ */
+#ifndef DLITE_DAEMON_PORTS_H
+#define DLITE_DAEMON_PORTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/chan.h"
+
+struct event_base;
+struct dl_ports;
+
+struct dl_portmap {
+	int proto;          /* IPPROTO_TCP or IPPROTO_UDP */
+	char host_ip[46];   /* "" (or "0.0.0.0", "::") = 127.0.0.1 and ::1;
+			       "127.0.0.1", "::1", any 127/8 address */
+	uint16_t host_port;
+	uint16_t guest_port;
+	char owner[128];    /* container name */
+};
+
+struct dl_port_status {
+	struct dl_portmap map; /* host_ip normalised ("" = both loopbacks) */
+	int ok;                /* 1: forwarded; 0: failed (error says why) */
+	char error[160];
+	unsigned long conns;   /* TCP connections / UDP associations so far */
+};
+
+#define DL_PORTS_UDP_IDLE_S 60 /* a UDP association expires after this */
+
+struct dl_ports *dl_ports_new(struct event_base *base, const struct dl_chan_cfg *cfg);
+
+/* Reconcile with the full list of mappings wanted now: listeners for new
+ * ones are opened, removed ones closed (their open connections go on),
+ * changed guest ports take effect for new connections; failed ones are
+ * retried.  A mapping whose port is taken gets one log line and status
+ * "failed"; the others carry on.  Duplicates (the same key reported for
+ * 0.0.0.0 and ::) are merged.  Returns the number of failed mappings, or -1
+ * (ENOMEM). */
+int dl_ports_set(struct dl_ports *ps, const struct dl_portmap *maps, size_t n);
+
+/* Fills up to max entries (oldest mapping first) and returns
+ * how many mappings there are. */
+size_t dl_ports_status(const struct dl_ports *ps, struct dl_port_status *out, size_t max);
+
+void dl_ports_set_chan(struct dl_ports *ps, const struct dl_chan_cfg *cfg);
+
+/* Closes every listener, connection and association. */
+void dl_ports_free(struct dl_ports *ps);
+
+#endif

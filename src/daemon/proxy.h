@@ -1,0 +1,48 @@
+/*
+ * The docker.sock proxy: a unix socket on the host whose every connection is
+ * relayed to the guest's /var/run/docker.sock over the agent channel (target
+ * "docker").  When the VM is down, or the channel cannot be opened, a client
+ * gets at once an HTTP 503 whose JSON message tells to run `dlite start`;
+ * never a hang.
+ */
+#ifndef DLITE_DAEMON_PROXY_H
+#define DLITE_DAEMON_PROXY_H
+
+#include "daemon/chan.h"
+#include "err.h"
+
+struct event_base;
+struct dl_proxy;
+
+/* The body of the 503 answer (docker CLI prints its "message"). */
+#define DL_PROXY_DOWN_BODY \
+	"{\"message\":\"dlite: the VM is not running; run `dlite start`\"}"
+
+/*
+ * Bind sock_path (a stale socket file is removed only if nothing answers on
+ * it; refused if another process serves it or the path is not a socket),
+ * mode 0660, owner the user, group `docker` where that group exists.  The
+ * proxy starts in state "VM up"; see dl_proxy_set_state().
+ */
+struct dl_proxy *dl_proxy_new(struct event_base *base, const char *sock_path,
+			      const struct dl_chan_cfg *cfg, struct dl_err *e);
+
+/* vm_up 0: every new connection gets the 503 (why, if given, is logged and
+ * sent in an X-Dlite-Reason header).  Connections being relayed go on. */
+void dl_proxy_set_state(struct dl_proxy *p, int vm_up, const char *why);
+
+/* Replace the channel address/token (e.g. after the VM restarted). */
+void dl_proxy_set_chan(struct dl_proxy *p, const struct dl_chan_cfg *cfg);
+
+struct dl_proxy_stats {
+	unsigned long active;    /* connections open now */
+	unsigned long total;     /* accepted since start */
+	unsigned long refused;   /* answered with 503 */
+};
+void dl_proxy_stats(const struct dl_proxy *p, struct dl_proxy_stats *st);
+
+/* Close the listener, every connection, and remove the socket file (if it
+ * is still ours). */
+void dl_proxy_free(struct dl_proxy *p);
+
+#endif
