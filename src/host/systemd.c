@@ -74,6 +74,12 @@ char *dl_systemd_unit(const char *dlite_path, const char *dlite_home, struct dl_
 	if (check_path("the dlite program path", dlite_path, e) < 0 ||
 	    check_path("DLITE_HOME", dlite_home, e) < 0)
 		return NULL;
+	/* systemd refuses program paths with quotes or backslashes (string_is_safe). */
+	if (strpbrk(dlite_path, "\"'\\")) {
+		dl_fail(e, 0, "systemd cannot run a program whose path has quotes or backslashes "
+			"(%.200s); install dlite in another folder", dlite_path);
+		return NULL;
+	}
 	exe = malloc(2 * strlen(dlite_path) + 3);
 	if (asprintf(&raw, "DLITE_HOME=%s", dlite_home) < 0)
 		raw = NULL;
@@ -85,7 +91,7 @@ char *dl_systemd_unit(const char *dlite_path, const char *dlite_home, struct dl_
 		dl_fail(e, ENOMEM, "out of memory");
 		return NULL;
 	}
-	unit_word(exe, dlite_path, 1);
+	unit_word(exe, dlite_path, 0); /* the program path gets no $VAR expansion */
 	unit_word(env, raw, 0);
 	n = asprintf(&s,
 		     "# added by dlite: the dlite daemon (docker engine in a small VM)\n"

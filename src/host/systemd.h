@@ -19,8 +19,10 @@ int dl_systemd_unit_path(char *buf, size_t n, const char *user_home, const char 
  * The unit: ExecStart=<dlite_path> daemon, Environment=DLITE_HOME=...,
  * Restart=on-failure, RestartSec=2, WantedBy=default.target.  Paths are
  * quoted and escaped the systemd way when needed (spaces, quotes,
- * backslashes, '%' -> "%%", '$' -> "$$" in ExecStart).  Absolute paths
- * without control characters required.  malloc'd, NULL on error.
+ * backslashes, '%' -> "%%"; the program path gets no $ expansion, so '$'
+ * stays).  Absolute paths without control characters required, and a
+ * program path without quotes or backslashes (systemd refuses those).
+ * Checked with `systemd-analyze verify`.  malloc'd, NULL on error.
  */
 char *dl_systemd_unit(const char *dlite_path, const char *dlite_home, struct dl_err *e);
 /*
