@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/dns.h"
+#include "daemon/names.h"
 #include "daemon/log.h"
 #include "daemon/ports.h"
 #include "daemon/watch.h"

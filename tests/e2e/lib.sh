@@ -1,0 +1,49 @@
+# Shared by the end-to-end tests that drive the real `dlite` binary.
+# Every test gets its own DLITE_HOME and DLITE_SYSROOT (a scratch /etc/hosts,
+# /var/run and unit folder), so nothing on the machine is touched.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+DLITE="$ROOT/build/dlite"
+OS="${DLITE_TEST_OS:-$ROOT/build/os}"
+T=$(mktemp -d /tmp/dlite-e2e.XXXXXX)
+export DLITE_HOME="$T/h"
+export DLITE_SYSROOT="$T/sysroot"
+export DOCKER_HOST="unix://$DLITE_HOME/docker.sock"
+export DOCKER_CONFIG="$T/docker-config"
+mkdir -p "$DLITE_SYSROOT/etc" "$DLITE_SYSROOT/var/run" "$DOCKER_CONFIG"
+printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n# a comment\n10.1.2.3 other.example' >"$DLITE_SYSROOT/etc/hosts"
+
+fail() { echo "FAIL: $*"; exit 1; }
+skip() { echo "$*"; exit 77; }
+ok() { echo "ok: $*"; }
+need_image() { [ -f "$OS/manifest.json" ] || fail "no OS image in $OS; run \`make image\` first"; }
+
+cleanup() {
+	if [ -S "$DLITE_HOME/control.sock" ]; then
+		"$DLITE" stop >/dev/null 2>&1
+		"$DLITE" uninstall --yes >/dev/null 2>&1
+	fi
+	pkill -f "$DLITE_HOME" 2>/dev/null
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+
+# A container image made here (no registry): busybox as "bb".
+import_busybox() {
+	r="$T/bbroot"
+	mkdir -p "$r/bin" "$r/tmp" "$r/etc"
+	cp /bin/busybox "$r/bin/busybox"
+	for c in sh echo cat ls sleep httpd nc wc md5sum sha256sum date hostname head tail \
+		touch mkdir rm mv stat id tr seq yes dd true false grep sed kill ps env uname; do
+		ln -sf busybox "$r/bin/$c"
+	done
+	echo 'root:x:0:0:root:/:/bin/sh' >"$r/etc/passwd"
+	tar -C "$r" -c . | docker import -c 'CMD ["/bin/sh"]' - bb >/dev/null || fail "docker import"
+}
+
+# install + start; $@ are extra install flags
+dlite_up() {
+	need_image
+	"$DLITE" install --os "$OS" -d 8 -m 1 -c 2 -S "$T" --yes "$@" || fail "dlite install"
+	"$DLITE" start || { "$DLITE" logs; tail -50 "$DLITE_HOME/run/console.log"; fail "dlite start"; }
+}

@@ -1,0 +1,61 @@
+#!/bin/sh
+# Bad input: a one-line error naming the problem, a non-zero exit, nothing lost.
+. "$(dirname "$0")/lib.sh"
+need_image
+
+expect_err() { # expect_err PATTERN CMD...
+	pat=$1; shift
+	out=$("$@" 2>&1) && fail "\`$*\` succeeded; wanted an error matching $pat"
+	[ "$(printf '%s\n' "$out" | wc -l)" -le 1 ] || fail "\`$*\` printed more than one line: $out"
+	printf '%s\n' "$out" | grep -qi -- "$pat" || fail "\`$*\`: '$out' does not match '$pat'"
+	ok "$* -> $out"
+}
+
+expect_err "unknown command" "$DLITE" frobnicate
+expect_err "ambiguous" "$DLITE" st
+expect_err "not installed" "$DLITE" start
+expect_err "not installed" "$DLITE" status
+expect_err "unknown flag" "$DLITE" install --bogus
+expect_err "cpus.*out of range" "$DLITE" install -c 0 --os "$OS" --yes
+expect_err "memory_gib.*out of range" "$DLITE" install -m 1000000 --os "$OS" --yes
+expect_err "not a whole number" "$DLITE" install -m lots --os "$OS" --yes
+expect_err "hostname" "$DLITE" install -n "bad host" --os "$OS" --yes
+expect_err "hostname" "$DLITE" install -n "nodots" --os "$OS" --yes
+expect_err "too long\|longer than" "$DLITE" install --socket "/tmp/$(printf 'x%.0s' $(seq 1 120))/d.sock" --os "$OS" --yes
+expect_err "no OS image" "$DLITE" install --os "$T/nowhere" --yes
+expect_err "share" "$DLITE" install -S "$T/does-not-exist" --os "$OS" --yes
+[ ! -e "$DLITE_HOME/config.json" ] || fail "a failed install left a config behind"
+
+# a good install, then bad input against it
+"$DLITE" install --os "$OS" -d 4 -S "$T" --yes >/dev/null || fail "install"
+cp "$DLITE_HOME/config.json" "$T/config.good"
+expect_err "not running" "$DLITE" stop
+expect_err "smaller than the existing disk" "$DLITE" install --os "$OS" -d 2 --yes
+expect_err "already installed.*--yes\|no terminal" "$DLITE" install --os "$OS" -d 4 </dev/null
+expect_err "out of range" "$DLITE" config set cpus 0
+expect_err "unknown key" "$DLITE" config set colour blue
+cmp -s "$DLITE_HOME/config.json" "$T/config.good" || fail "config.json changed by rejected input"
+[ "$("$DLITE" config get cpus)" = 2 ] || fail "config get cpus"
+
+# corrupt and truncated config
+head -c 40 "$T/config.good" >"$DLITE_HOME/config.json"
+expect_err "not valid JSON" "$DLITE" start
+echo '[1,2]' >"$DLITE_HOME/config.json"
+expect_err "JSON object" "$DLITE" status
+echo '{"cpus": "two"}' >"$DLITE_HOME/config.json"
+expect_err "must be an integer" "$DLITE" status
+cp "$T/config.good" "$DLITE_HOME/config.json"
+
+# a missing or corrupt image is caught before the VM starts
+mv "$DLITE_HOME/os/current" "$T/os.saved"
+expect_err "no OS image\|manifest" "$DLITE" update --os "$T/nowhere"
+mv "$T/os.saved" "$DLITE_HOME/os/current"
+mkdir -p "$T/badimg" && cp "$OS"/* "$T/badimg/" && printf 'x' >>"$T/badimg/initrd"
+expect_err "sha256 mismatch" "$DLITE" update --os "$T/badimg"
+"$DLITE" version | grep -q "OS image" || fail "version does not show the image"
+
+# uninstall restores the hosts file byte for byte (it had no final newline)
+"$DLITE" uninstall --yes >/dev/null || fail "uninstall"
+printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n# a comment\n10.1.2.3 other.example' | cmp -s - "$DLITE_SYSROOT/etc/hosts" || fail "hosts file not restored"
+[ ! -e "$DLITE_HOME" ] || fail "uninstall left $DLITE_HOME"
+echo "all bad inputs rejected cleanly"

@@ -1,0 +1,95 @@
+#!/bin/sh
+# The share (same path, both ways, ownership, 100 MB checksum, rename and
+# unlink) and published ports on localhost (TCP, UDP, gone after stop, a
+# taken port). Runs as an unprivileged user, as dlite is meant to be run,
+# so that ownership means something.
+here=$(cd "$(dirname "$0")" && pwd)
+if [ "$(id -u)" = 0 ] && [ -z "${DLITE_TEST_AS_USER:-}" ]; then
+	id dlitetest >/dev/null 2>&1 || useradd -m -s /bin/sh dlitetest || exit 1
+	exec runuser -u dlitetest -- env DLITE_TEST_AS_USER=1 PATH="$PATH" sh "$here/$(basename "$0")"
+fi
+. "$here/lib.sh"
+me=$(id -un)
+dlite_up
+import_busybox
+cc -static -O2 -o "$T/udpecho" "$here/udpecho.c" || fail "build udpecho"
+mkdir -p "$T/img" && cp "$T/udpecho" "$T/img/" && printf 'FROM bb\nCOPY udpecho /bin/udpecho\n' >"$T/img/Dockerfile"
+DOCKER_BUILDKIT=0 docker build -q -t bbudp "$T/img" >/dev/null || fail "build bbudp"
+
+# ---- share: the folder is at the same path inside the VM ----
+S="$T/work"; mkdir -p "$S"
+echo "from host" >"$S/hostfile"
+[ "$(docker run --rm -v "$S":/src bb cat /src/hostfile)" = "from host" ] || fail "container can't read a host file"
+docker run --rm -v "$S":/src bb sh -c 'echo from container > /src/cfile; mkdir /src/cdir' || fail "container write"
+[ "$(cat "$S/cfile")" = "from container" ] || fail "host can't read the container's file"
+owner=$(stat -c %U "$S/cfile"); [ "$owner" = "$me" ] || fail "container file owned by $owner, not $me"
+owner=$(stat -c %U "$S/cdir"); [ "$owner" = "$me" ] || fail "container dir owned by $owner, not $me"
+ok "share both ways, files owned by $me"
+
+head -c 104857600 /dev/urandom >"$S/big"
+want=$(sha256sum "$S/big" | cut -d' ' -f1)
+got=$(docker run --rm -v "$S":/src bb sha256sum /src/big | cut -d' ' -f1)
+[ "$got" = "$want" ] || fail "100 MB file differs in the container"
+docker run --rm -v "$S":/src bb sh -c 'cat /src/big > /src/big2' || fail "copy in container"
+[ "$(sha256sum "$S/big2" | cut -d' ' -f1)" = "$want" ] || fail "100 MB file written by the container differs"
+rm -f "$S/big" "$S/big2"
+ok "100 MB checksum both ways"
+
+cid=$(docker run -d -v "$S":/src bb sleep 600) || fail "long container"
+echo one >"$S/live"
+[ "$(docker exec "$cid" cat /src/live)" = one ] || fail "new host file not seen"
+echo two >>"$S/live"
+[ "$(docker exec "$cid" cat /src/live | tail -n1)" = two ] || fail "host edit not seen at once"
+mv "$S/live" "$S/renamed"
+docker exec "$cid" test ! -e /src/live || fail "host rename: old name still seen"
+docker exec "$cid" test -e /src/renamed || fail "host rename: new name not seen"
+rm "$S/renamed"
+docker exec "$cid" test ! -e /src/renamed || fail "host unlink not seen"
+docker exec "$cid" sh -c 'echo x > /src/c1 && mv /src/c1 /src/c2' || fail "container rename"
+[ ! -e "$S/c1" ] && [ -e "$S/c2" ] || fail "container rename not seen on the host"
+docker exec "$cid" rm /src/c2
+[ ! -e "$S/c2" ] || fail "container unlink not seen on the host"
+docker rm -f "$cid" >/dev/null
+ok "edits, renames and unlinks seen on both sides"
+
+# ---- published ports ----
+P1=$((20000 + $$ % 10000)); P2=$((P1 + 1)); PU=$((P1 + 2))
+mkdir -p "$T/www" && echo "hello over the forward" >"$T/www/index.html"
+t0=$(date +%s.%N)
+docker run -d --name web -v "$T/www":/www -p "$P1:80" bb httpd -f -p 80 -h /www >/dev/null || fail "run web"
+t1=$(date +%s.%N)
+i=0
+until curl -fsS "http://127.0.0.1:$P1/" >"$T/got" 2>/dev/null; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "port $P1 never forwarded"; sleep 0.1
+done
+t2=$(date +%s.%N)
+echo "forward up $(echo "$t1 $t2" | awk '{printf "%.2f", $2-$1}') s after docker run returned ($(echo "$t0 $t1" | awk '{printf "%.2f", $2-$1}') s for docker run itself)"
+grep -q "hello over the forward" "$T/got" || fail "wrong body: $(cat "$T/got")"
+curl -fsS -g "http://[::1]:$P1/" | grep -q hello || fail "no forward on ::1"
+ok "TCP forward on 127.0.0.1 and ::1"
+
+docker run -d --name udp -p "$PU:7/udp" bbudp udpecho 7 >/dev/null || fail "run udp echo"
+sleep 2
+got=$(echo "ping-udp" | socat -t 2 - "UDP:127.0.0.1:$PU")
+[ "$got" = "ping-udp" ] || fail "UDP echo returned '$got'"
+ok "UDP forward"
+
+# a taken host port is reported; other forwards carry on
+socat TCP-LISTEN:$P2,bind=127.0.0.1,reuseaddr,fork EXEC:true &
+blocker=$!
+sleep 0.5
+docker run -d --name web2 -v "$T/www":/www -p "$P2:80" bb httpd -f -p 80 -h /www >/dev/null || fail "run web2"
+sleep 2
+"$DLITE" status >"$T/status" || fail "status"
+grep "$P2" "$T/status" | grep -qi "fail\|in use" || fail "taken port not shown in status: $(cat "$T/status")"
+grep -qi "port.*$P2\|$P2.*in use" "$DLITE_HOME/daemon.log" || fail "taken port not logged"
+curl -fsS "http://127.0.0.1:$P1/" | grep -q hello || fail "other forward broke"
+kill $blocker
+ok "taken port reported, others fine"
+
+docker stop -t 1 web >/dev/null
+sleep 1.5
+curl -fsS "http://127.0.0.1:$P1/" >/dev/null 2>&1 && fail "forward still open after docker stop"
+ok "forward closed after docker stop"
+docker rm -f web web2 udp >/dev/null
+echo "share and ports work"
