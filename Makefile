@@ -43,7 +43,7 @@ $(B)/libdlite.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $(LIB_OBJS)
 
 $(B)/dlite: $(CLI_OBJS) $(DAEMON_OBJS) $(B)/libdlite.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(DAEMON_OBJS) $(B)/libdlite.a $(PKG_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(DAEMON_OBJS) $(B)/libdlite.a $(PKG_LIBS) -lpthread -lm
 
 # The agent is the guest's PID 1: static, no sanitizers (it runs in the VM),
 # Linux only.
@@ -52,9 +52,10 @@ $(B)/dlite-agent: $(AGENT_SRCS) $(wildcard agent/*.h) src/core/proto.h
 	@mkdir -p $(dir $@)
 	$(CC) $(AGENT_CFLAGS) -static -o $@ $(AGENT_SRCS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libdlite.a
+# Unit tests link the pure library and the daemon's objects (no main there).
+$(B)/tests/%: tests/unit/%.c $(B)/libdlite.a $(DAEMON_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(B)/libdlite.a $(PKG_LIBS) -lcmocka -lm
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(DAEMON_OBJS) $(B)/libdlite.a $(PKG_LIBS) -lcmocka -lpthread -lm
 
 unit: $(UNIT_BINS)
 	tests/run-unit $(UNIT_BINS)
