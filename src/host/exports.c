@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,7 +288,8 @@ static char *rebuild(const char *t, size_t len, const struct block *bs, size_t n
 	for (size_t i = 0; i <= nb; i++) {
 		size_t stop = i < nb ? bs[i].start : len;
 
-		memcpy(out + o, t + pos, stop - pos);
+		if (stop > pos)
+			memcpy(out + o, t + pos, stop - pos);
 		o += stop - pos;
 		if (i == nb)
 			break;
