@@ -103,7 +103,7 @@ static int plain_word(const char *s)
 		return 0;
 	for (; *s; s++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789/._-+,:@=%~[]", *s))
+			    "0123456789/._-+,:@=%", *s))
 			return 0;
 	return 1;
 }
