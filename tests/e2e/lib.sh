@@ -3,7 +3,7 @@
 # /var/run and unit folder), so nothing on the machine is touched.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-DLITE="$ROOT/build/dlite"
+DLITE="${DLITE_BIN:-$ROOT/build/dlite}"
 OS="${DLITE_TEST_OS:-$ROOT/build/os}"
 T=$(mktemp -d /tmp/dlite-e2e.XXXXXX)
 export DLITE_HOME="$T/h"
