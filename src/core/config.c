@@ -146,12 +146,12 @@ int dl_config_parse(const char *text, size_t len, const char *home, const char *
 
 	dl_config_defaults(c, home, dlite_home);
 	if (!root)
-		return dl_fail(e, 0, "config.json is not valid JSON (line %d: %s); fix it or run "
+		return dl_fail(e, 0, "not valid JSON (line %d: %s); fix it or run "
 				     "`dlite install --yes` to write a new one",
 			       jerr.line, jerr.text);
 	if (!json_is_object(root)) {
 		json_decref(root);
-		return dl_fail(e, 0, "config.json must hold a JSON object; fix it or run "
+		return dl_fail(e, 0, "must hold a JSON object; fix it or run "
 				     "`dlite install --yes`");
 	}
 	json_object_foreach(root, k, v) {
@@ -160,30 +160,28 @@ int dl_config_parse(const char *text, size_t len, const char *home, const char *
 			continue;
 		if (!key) {
 			json_decref(root);
-			return dl_fail(e, 0, "config.json: unknown key \"%s\"; remove it", k);
+			return dl_fail(e, 0, "unknown key \"%s\"; remove it", k);
 		}
 		char *dst = (char *)c + key->off;
 		if (key->type == K_INT) {
 			if (!json_is_integer(v) || json_integer_value(v) < INT_MIN ||
 			    json_integer_value(v) > INT_MAX) {
 				json_decref(root);
-				return dl_fail(e, 0, "config.json: \"%s\" must be an integer", k);
+				return dl_fail(e, 0, "\"%s\" must be an integer", k);
 			}
 			*(int *)dst = (int)json_integer_value(v);
 		} else {
 			if (!json_is_string(v) || json_string_length(v) >= key->size ||
 			    strlen(json_string_value(v)) != json_string_length(v)) {
 				json_decref(root);
-				return dl_fail(e, 0, "config.json: \"%s\" must be a string shorter than "
+				return dl_fail(e, 0, "\"%s\" must be a string shorter than "
 						     "%zu bytes", k, key->size);
 			}
 			memcpy(dst, json_string_value(v), json_string_length(v) + 1);
 		}
 	}
 	json_decref(root);
-	if (dl_config_validate(c, e) < 0)
-		return dl_err_wrap(e, "config.json");
-	return 0;
+	return dl_config_validate(c, e);
 }
 
 char *dl_config_dump(const struct dl_config *c)
@@ -215,7 +213,7 @@ int dl_config_get(const struct dl_config *c, const char *key, char *out, size_t 
 	const struct key *k = find_key(key);
 
 	if (!k)
-		return dl_fail(e, 0, "config: unknown key \"%s\"; see `dlite config get`", key);
+		return dl_fail(e, 0, "unknown key \"%s\"; see `dlite config get`", key);
 	const char *src = (const char *)c + k->off;
 	if (k->type == K_INT)
 		snprintf(out, n, "%d", *(const int *)src);
@@ -230,7 +228,7 @@ int dl_config_set(struct dl_config *c, const char *key, const char *value, struc
 	struct dl_config tmp = *c;
 
 	if (!k)
-		return dl_fail(e, 0, "config: unknown key \"%s\"; see `dlite config get`", key);
+		return dl_fail(e, 0, "unknown key \"%s\"; see `dlite config get`", key);
 	char *dst = (char *)&tmp + k->off;
 	if (k->type == K_INT) {
 		char *end;
