@@ -511,11 +511,15 @@ static uint64_t rng_next(uint64_t *s)
 	return *s;
 }
 
-static void fill(char *buf, size_t n, uint64_t *s)
+/* the test stream: byte i is a pure function of i */
+static void fill(char *buf, size_t n, uint64_t off)
 {
-	for (size_t i = 0; i < n; i += 8) {
-		uint64_t v = rng_next(s);
-		memcpy(buf + i, &v, n - i < 8 ? n - i : 8);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t x = (off + i) / 8 + 0x9E3779B97F4A7C15ull;
+		x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+		x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+		x ^= x >> 31;
+		buf[i] = (char)(x >> (8 * ((off + i) % 8)));
 	}
 }
 
@@ -523,13 +527,14 @@ static void *echo_writer(void *p)
 {
 	struct echo_arg *a = p;
 	static char buf[65536 + 8];
-	uint64_t s = 0x9E3779B97F4A7C15ull, left = a->bytes;
+	uint64_t s = 0x9E3779B97F4A7C15ull, left = a->bytes, off = 0;
 	while (left) {
 		/* odd sizes so the stream is cut in many places */
-		size_t n = 1 + (rng_next(&(uint64_t){ left }) % 65536);
+		size_t n = 1 + (rng_next(&s) % 65536);
 		if (n > left)
 			n = left;
-		fill(buf, n, &s);
+		fill(buf, n, off);
+		off += n;
 		if (write_all(a->fd, buf, n) < 0)
 			die("send");
 		left -= n;
@@ -543,8 +548,7 @@ static int cmd_echo(uint64_t bytes)
 	static char buf[65536], want[65536 + 8];
 	struct echo_arg a = { .bytes = bytes };
 	pthread_t th;
-	uint64_t s = 0x9E3779B97F4A7C15ull, got = 0;
-	size_t wlen = 0, woff = 0;
+	uint64_t got = 0;
 
 	if ((a.fd = dial()) < 0)
 		die("connect");
@@ -557,21 +561,11 @@ static int cmd_echo(uint64_t bytes)
 			continue;
 		if (n <= 0)
 			break;
-		for (ssize_t i = 0; i < n;) {
-			if (woff == wlen) {
-				/* regenerate the stream in 64 KiB steps */
-				wlen = 65536;
-				fill(want, wlen, &s);
-				woff = 0;
-			}
-			size_t k = (size_t)n - (size_t)i < wlen - woff ? (size_t)n - (size_t)i : wlen - woff;
-			if (memcmp(buf + i, want + woff, k)) {
-				fprintf(stderr, "loadgen: echo mismatch near byte %llu\n",
-					(unsigned long long)(got + (uint64_t)i));
-				return 1;
-			}
-			woff += k;
-			i += (ssize_t)k;
+		fill(want, (size_t)n, got);
+		if (memcmp(buf, want, (size_t)n)) {
+			fprintf(stderr, "loadgen: echo mismatch in bytes %llu..%llu\n",
+				(unsigned long long)got, (unsigned long long)(got + (uint64_t)n));
+			return 1;
 		}
 		got += (uint64_t)n;
 	}
