@@ -159,23 +159,26 @@ int dl_config_parse(const char *text, size_t len, const char *home, const char *
 		if (strcmp(k, "version") == 0)
 			continue;
 		if (!key) {
+			dl_fail(e, 0, "unknown key \"%s\"; remove it", k);
 			json_decref(root);
-			return dl_fail(e, 0, "unknown key \"%s\"; remove it", k);
+			return -1;
 		}
 		char *dst = (char *)c + key->off;
 		if (key->type == K_INT) {
 			if (!json_is_integer(v) || json_integer_value(v) < INT_MIN ||
 			    json_integer_value(v) > INT_MAX) {
+				dl_fail(e, 0, "\"%s\" must be an integer", k);
 				json_decref(root);
-				return dl_fail(e, 0, "\"%s\" must be an integer", k);
+				return -1;
 			}
 			*(int *)dst = (int)json_integer_value(v);
 		} else {
 			if (!json_is_string(v) || json_string_length(v) >= key->size ||
 			    strlen(json_string_value(v)) != json_string_length(v)) {
+				dl_fail(e, 0, "\"%s\" must be a string shorter than %zu bytes", k,
+					key->size);
 				json_decref(root);
-				return dl_fail(e, 0, "\"%s\" must be a string shorter than "
-						     "%zu bytes", k, key->size);
+				return -1;
 			}
 			memcpy(dst, json_string_value(v), json_string_length(v) + 1);
 		}

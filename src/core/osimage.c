@@ -133,8 +133,9 @@ int dl_manifest_verify(const char *dir, struct dl_manifest *m, struct dl_err *e)
 	json_object_foreach(files, name, v) {
 		char path[1100], hex[65];
 		if (!json_is_string(v) || strchr(name, '/') || name[0] == '.') {
+			dl_fail(e, 0, "%s/manifest.json: bad entry \"%s\"", dir, name);
 			json_decref(root);
-			return dl_fail(e, 0, "%s/manifest.json: bad entry \"%s\"", dir, name);
+			return -1;
 		}
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
 		if (dl_sha256_file(path, hex, e) < 0) {
