@@ -382,7 +382,7 @@ static void sb_putv(struct sbuf *b, const char *s)
 	static const char hex[] = "0123456789ABCDEF";
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (isalnum(c) || strchr("/._~:@+-", c)) {
+		if (isalnum(c) || strchr("/._~:@+-_", c)) {
 			sb_putc(b, (char)c);
 		} else {
 			sb_putc(b, '%');

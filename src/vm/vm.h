@@ -10,7 +10,7 @@
  * The token is never in any argv: it lives in the per-boot initrd file.
  *
  * Values of dlite.* kernel parameters are percent-encoded: every byte
- * outside [A-Za-z0-9/._~:@+-] becomes %XX (so "/Users/J Doe" is
+ * outside [A-Za-z0-9/._~:@+_-] becomes %XX (so "/Users/J Doe" is
  * "dlite.share=/Users/J%20Doe").  The agent percent-decodes them.
  */
 #ifndef DLITE_VM_H
