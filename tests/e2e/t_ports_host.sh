@@ -1,0 +1,176 @@
+#!/bin/sh
+# Published ports through the real data path, without a VM:
+#   client -> relay-harness (src/daemon ports+relay) -> dlite-agent --serve
+#   (host mode) -> 127.0.0.1:GUEST_PORT (bench/loadgen serve, TCP and UDP).
+# Checks: TCP forward on 127.0.0.1 and ::1 (bytes checked, half-close), UDP
+# echo through the framed channel, a taken port reported as failed while
+# the other forwards carry on, removal closes the listener, re-adding works.
+# DLITE_TEST_AGENT=PROG runs PROG instead of build/dlite-agent (same args).
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+B=build
+T=
+skip() { echo "$*"; exit 77; }
+fail() {
+	echo "FAIL: $*"
+	for f in "$T"/h.err "$T"/agent.log; do
+		[ -s "$f" ] && { echo "--- $f"; tail -n 8 "$f"; }
+	done
+	exit 1
+}
+ok() { echo "ok: $*"; }
+
+[ "$(uname -s)" = Linux ] || skip "skipped: Linux only (the backend uses epoll)"
+make -s -j2 $B/tests/relay-harness $B/bench/loadgen >/dev/null || fail "cannot build the harness"
+AGENT=${DLITE_TEST_AGENT:-$B/dlite-agent}
+if [ -z "${DLITE_TEST_AGENT:-}" ]; then
+	make -s $B/dlite-agent >/dev/null 2>&1
+	[ -x "$AGENT" ] || skip "skipped: build/dlite-agent does not build yet"
+	"$AGENT" --help 2>&1 | grep -q -- --serve || skip "skipped: dlite-agent has no --serve host mode yet"
+fi
+H=$PWD/$B/tests/relay-harness
+L=$PWD/$B/bench/loadgen
+
+T=$(mktemp -d /tmp/dlite-ports.XXXXXX)
+PIDS=""
+cleanup() {
+	exec 3>&- 2>/dev/null
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+# seven ports free for both TCP and UDP on 127.0.0.1 and ::1 right now
+set -- $(python3 -c '
+import socket
+out = []
+while len(out) < 7:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]
+    try:
+        for fam, typ, a in ((socket.AF_INET, socket.SOCK_DGRAM, "127.0.0.1"),
+                            (socket.AF_INET6, socket.SOCK_STREAM, "::1"),
+                            (socket.AF_INET6, socket.SOCK_DGRAM, "::1")):
+            try:
+                socket.socket(fam, typ).bind((a, p))
+            except OSError as e:
+                if e.errno not in (97, 99):  # no IPv6 here is fine
+                    raise
+        if p not in out: out.append(p)
+    except OSError:
+        pass
+print(" ".join(map(str, out)))')
+[ $# -eq 7 ] || fail "cannot find free ports"
+AP=$1   # agent channel
+GT=$2   # "guest" TCP service (loadgen serve --tcp)
+GU=$3   # "guest" UDP echo
+HT=$4   # host TCP forward
+HU=$5   # host UDP forward
+HX=$6   # a host port someone else holds
+HT2=$7  # a second TCP forward, added later
+
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/token"
+"$L" serve --tcp $GT --udp $GU > "$T/backend.log" 2>&1 &
+PIDS="$PIDS $!"
+# the taken port: a plain listener on 127.0.0.1:$HX
+python3 -c "
+import socket,time,sys
+s=socket.socket(); s.bind(('127.0.0.1',int(sys.argv[1]))); s.listen(1); time.sleep(60)" $HX &
+HOLDER=$!
+PIDS="$PIDS $HOLDER"
+i=0
+until python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',int(sys.argv[1])),1)" $HX 2>/dev/null; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "port holder did not start"; sleep 0.1
+done
+
+cp "$T/token" "$T/agent.token"
+"$AGENT" --serve --listen 127.0.0.1:$AP --token-file "$T/agent.token" > "$T/agent.log" 2>&1 &
+PIDS="$PIDS $!"
+i=0
+until "$H" --chan tcp:127.0.0.1:$AP --token-file "$T/token" --control ping >/dev/null 2>&1; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "the agent host mode does not answer"; sleep 0.1
+done
+
+mkfifo "$T/ctl"
+exec 3<> "$T/ctl"
+"$H" --chan tcp:127.0.0.1:$AP --token-file "$T/token" < "$T/ctl" > "$T/h.out" 2> "$T/h.err" &
+PIDS="$PIDS $!"
+i=0; until grep -q ready "$T/h.out"; do i=$((i+1)); [ $i -lt 50 ] || fail "harness"; sleep 0.1; done
+
+# cmd LINE: send a command, wait for its answer (a new line in h.out)
+cmd() {
+	before=$(wc -l < "$T/h.out")
+	echo "$1" >&3
+	i=0
+	while [ "$(wc -l < "$T/h.out")" -le "$before" ]; do
+		i=$((i + 1)); [ $i -lt 50 ] || fail "no answer to '$1'"; sleep 0.05
+	done
+	sleep 0.1
+}
+status() {
+	cmd status
+	i=0; until tail -n1 "$T/h.out" | grep -q '^end'; do i=$((i+1)); [ $i -lt 50 ] || fail status; sleep 0.05; done
+	awk '/^port /{l[NR]=$0} /^end/{s=""; for(k in l) s=s l[k] "\n"; delete l} END{printf "%s", s}' "$T/h.out"
+}
+
+sleep 0.3
+cmd "ports tcp:$HT:$GT udp:$HU:$GU tcp:$HX:$GT"
+grep -q "ok failed=1" "$T/h.out" || { cat "$T/h.out"; fail "want exactly one failed mapping"; }
+ST=$(status)
+echo "$ST"
+echo "$ST" | grep -q "^port tcp \* $HX $GT failed .*in use" || fail "taken port $HX not reported as failed/in use"
+echo "$ST" | grep -q "^port tcp \* $HT $GT ok" || fail "tcp $HT not ok"
+echo "$ST" | grep -q "^port udp \* $HU $GU ok" || fail "udp $HU not ok"
+grep -q "port $HX" "$T/h.err" || fail "no log line for the taken port"
+[ "$(grep -c "port $HX" "$T/h.err")" = 1 ] || fail "more than one log line for the taken port"
+ok "taken port reported: $(grep "port $HX" "$T/h.err")"
+
+out=$("$L" rr --tcp $HT --n 300) || fail "tcp forward (fresh connections): $out"
+ok "tcp 127.0.0.1:$HT -> guest $GT, 300 fresh connections: $out"
+out=$("$L" rr --tcp $HT --n 1000 --keepalive) || fail "tcp forward keep-alive: $out"
+ok "tcp keep-alive: $out"
+out=$("$L" echo --tcp $HT --bytes 20000000) || fail "tcp echo: $out"
+ok "tcp 20 MB both ways, checked, half-close kept: $out"
+if python3 -c "import socket; s=socket.socket(socket.AF_INET6); s.bind(('::1',0))" 2>/dev/null; then
+	r=$(curl -s --max-time 5 "http://[::1]:$HT/_ping") || true
+	[ "$r" = OK ] || fail "tcp forward on ::1: got '$r'"
+	ok "tcp forward on [::1]:$HT"
+else
+	echo "note: no IPv6 loopback here; [::1] not checked"
+fi
+# never on a non-loopback address
+if ss -ltn 2>/dev/null | awk '{print $4}' | grep -E ":$HT\$" | grep -vqE '^(127\.|\[::1\])'; then
+	fail "a listener on a non-loopback address"
+fi
+ok "listeners only on loopback: $(ss -ltn | awk '{print $4}' | grep -E ":$HT\$" | tr '\n' ' ')"
+
+out=$("$L" udp --udp $HU --n 300) || fail "udp echo: $out"
+ok "udp 127.0.0.1:$HU -> guest $GU: $out"
+
+# reconcile: drop the tcp forward and the taken one, add another
+cmd "ports udp:$HU:$GU tcp:$HT2:$GT"
+if "$L" rr --tcp $HT --n 1 >/dev/null 2>&1; then fail "tcp $HT still forwarded after removal"; fi
+ok "removed mapping: listener closed"
+out=$("$L" rr --tcp $HT2 --n 50) || fail "added mapping: $out"
+out=$("$L" udp --udp $HU --n 50) || fail "udp after reconcile: $out"
+ok "added mapping works, kept mapping still works"
+ST=$(status)
+echo "$ST" | grep -q " $HX " && fail "removed mapping still in status"
+
+# the port frees up: setting it again retries and succeeds
+kill $HOLDER; wait $HOLDER 2>/dev/null
+sleep 0.2
+cmd "ports udp:$HU:$GU tcp:$HT2:$GT tcp:$HX:$GT"
+ST=$(status)
+if echo "$ST" | grep -q "^port tcp \* $HX $GT ok"; then
+	"$L" rr --tcp $HX --n 20 >/dev/null || fail "retried mapping does not forward"
+	ok "a freed port is taken on the next reconcile"
+else
+	fail "a freed port is not retried: $ST"
+fi
+
+cmd "ports"
+ST=$(status)
+[ -z "$ST" ] || fail "mappings left after an empty set: $ST"
+ok "empty set closes everything"
+echo PASS
