@@ -1,0 +1,648 @@
+/*
+ * The channel server: accept, read the fixed header (with a deadline),
+ * check it, connect the target, reply, then relay.
+ *
+ * Every socket is non-blocking and registered edge-triggered for both
+ * directions; on any event of either end we pump both directions until they
+ * would block, so no edge is ever lost.  A direction moves bytes through a
+ * pipe with splice(2) when both ends allow it, else through a buffer (the
+ * first EINVAL from splice switches it).  Half-close: when a direction's
+ * source reaches EOF and everything has been written, the destination gets
+ * shutdown(SHUT_WR) and the other direction carries on until it ends too.
+ */
+#include "agent.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/vm_sockets.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define HDR_TIMEOUT_MS 5000
+#define CONNECT_TIMEOUT_MS 5000
+#define UDP_LINGER_MS 2000 /* replies still relayed after the client's EOF */
+#define STREAM_BUF 65536
+#define UDP_FRAME (2 + DL_UDP_MAX)
+#define MAX_CONNS 8192
+#define MAX_PENDING_HDR 256 /* connections still sending their header */
+
+#define EV_ALL (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+
+enum dir_kind {
+	D_STREAM,   /* bytes -> bytes */
+	D_TO_UDP,   /* framed stream -> datagrams */
+	D_FROM_UDP, /* datagrams -> framed stream */
+};
+
+struct dir {
+	int src, dst;
+	enum dir_kind kind;
+	bool use_splice;
+	int pipe[2];
+	size_t pending; /* splice mode: bytes sitting in the pipe */
+	char *buf;      /* buffer mode */
+	size_t off, len, cap;
+	bool eof, done;
+};
+
+enum cstate { C_HDR, C_CONNECTING, C_RELAY, C_CONTROL };
+
+struct conn {
+	struct watch a; /* the host side */
+	struct watch b; /* the target */
+	enum cstate st;
+	bool in_hdr_count;
+	uint8_t hdr[DL_HDR_LEN];
+	size_t got;
+	struct dl_target t;
+	struct dir up, down; /* up: a -> b, down: b -> a */
+	struct timer tm;
+	struct ctl *ctl;
+	bool closed;
+};
+
+struct listener {
+	struct watch w;
+	const char *what;
+};
+
+static unsigned nconns, npending;
+
+/* Rejections are logged, but a flood of them must not flood the console. */
+static void log_reject(const char *why)
+{
+	static uint64_t window;
+	static unsigned count, dropped;
+	uint64_t now = now_ms();
+
+	if (now - window > 10000) {
+		if (dropped)
+			logmsg("channel: %u more rejected connections", dropped);
+		window = now;
+		count = dropped = 0;
+	}
+	if (count++ < 5)
+		logmsg("channel: rejected a connection: %s", why);
+	else
+		dropped++;
+}
+
+static void dir_release(struct dir *d)
+{
+	if (d->pipe[0] >= 0) {
+		close(d->pipe[0]);
+		close(d->pipe[1]);
+		d->pipe[0] = d->pipe[1] = -1;
+	}
+	free(d->buf);
+	d->buf = NULL;
+}
+
+static void conn_close(struct conn *c)
+{
+	if (c->closed)
+		return;
+	c->closed = true;
+	if (c->in_hdr_count)
+		npending--;
+	timer_cancel(&c->tm);
+	if (c->ctl)
+		ctl_free(c->ctl);
+	loop_close(&c->a);
+	loop_close(&c->b);
+	dir_release(&c->up);
+	dir_release(&c->down);
+	nconns--;
+	loop_defer_free(c);
+}
+
+static void ctl_close_cb(void *arg)
+{
+	conn_close(arg);
+}
+
+static bool send_reply(struct conn *c, enum dl_status st, int err)
+{
+	uint8_t r[DL_REPLY_LEN];
+
+	dl_reply_encode(r, st, err);
+	/* A fresh socket always has room for 8 bytes; anything else is a
+	 * client that went away. */
+	return send(c->a.fd, r, sizeof(r), MSG_NOSIGNAL) == (ssize_t)sizeof(r);
+}
+
+static void refuse_target(struct conn *c, int err)
+{
+	send_reply(c, DL_ST_UNAVAILABLE, err);
+	conn_close(c);
+}
+
+/* ---- the two directions ----------------------------------------------- */
+
+static void dir_init(struct dir *d, int src, int dst, enum dir_kind kind)
+{
+	d->src = src;
+	d->dst = dst;
+	d->kind = kind;
+	d->use_splice = kind == D_STREAM;
+	d->pipe[0] = d->pipe[1] = -1;
+}
+
+static bool dir_alloc(struct dir *d, size_t cap)
+{
+	if (d->buf)
+		return true;
+	d->buf = malloc(cap);
+	d->cap = cap;
+	d->off = d->len = 0;
+	return d->buf != NULL;
+}
+
+static bool udp_frame_ready(const struct dir *d)
+{
+	if (d->len - d->off < 2)
+		return false;
+	const uint8_t *p = (const uint8_t *)d->buf + d->off;
+	size_t flen = (size_t)p[0] << 8 | p[1];
+	return d->len - d->off >= 2 + flen;
+}
+
+static bool dir_pending(const struct dir *d)
+{
+	if (d->use_splice)
+		return d->pending > 0;
+	if (d->kind == D_TO_UDP)
+		return d->buf && udp_frame_ready(d);
+	return d->buf && d->off < d->len;
+}
+
+/* Give up on splice for this direction: whatever sits in the pipe moves to
+ * a buffer. */
+static int splice_fallback(struct dir *d)
+{
+	d->use_splice = false;
+	if (!dir_alloc(d, STREAM_BUF))
+		return -1;
+	while (d->pending > 0) {
+		ssize_t n = read(d->pipe[0], d->buf + d->len, d->cap - d->len);
+		if (n <= 0)
+			return -1;
+		d->len += (size_t)n;
+		d->pending -= (size_t)n;
+	}
+	close(d->pipe[0]);
+	close(d->pipe[1]);
+	d->pipe[0] = d->pipe[1] = -1;
+	return 1;
+}
+
+/* Move pending bytes to dst: 1 progress, 0 would block, -1 error. */
+static int dir_flush(struct dir *d)
+{
+	ssize_t n;
+
+	if (d->use_splice) {
+		n = splice(d->pipe[0], NULL, d->dst, NULL, d->pending,
+			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0) {
+			d->pending -= (size_t)n;
+			return 1;
+		}
+		if (n < 0 && errno == EINVAL)
+			return splice_fallback(d);
+	} else if (d->kind == D_TO_UDP) {
+		const uint8_t *p = (const uint8_t *)d->buf + d->off;
+		size_t flen = (size_t)p[0] << 8 | p[1];
+		n = send(d->dst, p + 2, flen, MSG_NOSIGNAL);
+		/* ECONNREFUSED reports an earlier datagram's ICMP error and
+		 * clears it: send this one again.  Other errors drop it. */
+		if (n < 0 && errno == ECONNREFUSED)
+			return 1;
+		if (n >= 0 || (errno != EAGAIN && errno != EINTR)) {
+			d->off += 2 + flen;
+			return 1;
+		}
+	} else {
+		n = send(d->dst, d->buf + d->off, d->len - d->off, MSG_NOSIGNAL);
+		if (n > 0) {
+			d->off += (size_t)n;
+			return 1;
+		}
+	}
+	if (n < 0 && errno == EINTR)
+		return 1;
+	if (n < 0 && errno == EAGAIN)
+		return 0;
+	return -1;
+}
+
+static int fill_splice(struct dir *d)
+{
+	if (d->pipe[0] < 0 && pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		d->use_splice = false;
+		return 1;
+	}
+	ssize_t n = splice(d->src, NULL, d->pipe[1], NULL, STREAM_BUF,
+			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	if (n > 0) {
+		d->pending = (size_t)n;
+		return 1;
+	}
+	if (n == 0) {
+		d->eof = true;
+		return 1;
+	}
+	if (errno == EINVAL) /* e.g. a socket family without splice_read */
+		return splice_fallback(d);
+	if (errno == EINTR)
+		return 1;
+	return errno == EAGAIN ? 0 : -1;
+}
+
+/* Read from src (only called with nothing pending): 1 progress (data or
+ * EOF), 0 would block, -1 error. */
+static int dir_fill(struct dir *d)
+{
+	ssize_t n;
+
+	if (d->use_splice)
+		return fill_splice(d);
+	switch (d->kind) {
+	case D_FROM_UDP:
+		if (!dir_alloc(d, UDP_FRAME))
+			return -1;
+		n = recv(d->src, d->buf + 2, DL_UDP_MAX, 0);
+		if (n >= 0) {
+			d->buf[0] = (char)((size_t)n >> 8);
+			d->buf[1] = (char)(n & 0xff);
+			d->off = 0;
+			d->len = 2 + (size_t)n;
+			return 1;
+		}
+		if (errno == ECONNREFUSED) /* nobody listening (yet): ignore */
+			return 1;
+		break;
+	case D_TO_UDP:
+		if (!dir_alloc(d, 2 * UDP_FRAME))
+			return -1;
+		if (d->off > 0) { /* keep the partial frame at the front */
+			memmove(d->buf, d->buf + d->off, d->len - d->off);
+			d->len -= d->off;
+			d->off = 0;
+		}
+		n = read(d->src, d->buf + d->len, d->cap - d->len);
+		if (n > 0)
+			d->len += (size_t)n;
+		break;
+	default:
+		if (!dir_alloc(d, STREAM_BUF))
+			return -1;
+		n = read(d->src, d->buf, d->cap);
+		if (n > 0) {
+			d->off = 0;
+			d->len = (size_t)n;
+		}
+		break;
+	}
+	if (n > 0)
+		return 1;
+	if (n == 0) {
+		d->eof = true;
+		return 1;
+	}
+	if (errno == EINTR)
+		return 1;
+	return errno == EAGAIN ? 0 : -1;
+}
+
+/* Pump until it would block or is done; -1 on a hard error. */
+static int dir_pump(struct dir *d, bool *moved)
+{
+	while (!d->done) {
+		int r;
+		if (dir_pending(d)) {
+			r = dir_flush(d);
+		} else if (d->eof) {
+			if (d->kind == D_STREAM || d->kind == D_FROM_UDP)
+				shutdown(d->dst, SHUT_WR);
+			d->done = true;
+			break;
+		} else {
+			r = dir_fill(d);
+			if (r > 0)
+				*moved = true;
+		}
+		if (r <= 0)
+			return r;
+	}
+	return 0;
+}
+
+static void relay_pump(struct conn *c)
+{
+	bool up_moved = false, down_moved = false;
+
+	if (dir_pump(&c->up, &up_moved) < 0 || dir_pump(&c->down, &down_moved) < 0) {
+		conn_close(c);
+		return;
+	}
+	if (c->up.done && c->down.done) {
+		conn_close(c);
+		return;
+	}
+	/* UDP never ends by itself: after the client's EOF, keep relaying
+	 * replies until the flow has been quiet for a while. */
+	if (c->t.kind == DL_TARGET_UDP && c->up.done && (down_moved || !c->tm.armed))
+		timer_arm(&c->tm, UDP_LINGER_MS);
+}
+
+/* ---- connection setup ---------------------------------------------------- */
+
+static void on_target(struct watch *w, uint32_t ev);
+
+static void start_relay(struct conn *c)
+{
+	int one = 1;
+
+	timer_cancel(&c->tm);
+	if (!send_reply(c, DL_ST_OK, 0)) {
+		conn_close(c);
+		return;
+	}
+	if (c->t.kind == DL_TARGET_TCP)
+		setsockopt(c->b.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	bool udp = c->t.kind == DL_TARGET_UDP;
+	dir_init(&c->up, c->a.fd, c->b.fd, udp ? D_TO_UDP : D_STREAM);
+	dir_init(&c->down, c->b.fd, c->a.fd, udp ? D_FROM_UDP : D_STREAM);
+	c->st = C_RELAY;
+	/* Bytes may have arrived right behind the header: edge-triggered
+	 * epoll will not announce them again, so pump now. */
+	relay_pump(c);
+}
+
+static void open_target(struct conn *c)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	struct sockaddr_in in = { .sin_family = AF_INET };
+	struct sockaddr *sa;
+	socklen_t salen;
+	int type = SOCK_STREAM;
+
+	switch (c->t.kind) {
+	case DL_TARGET_CONTROL:
+		c->ctl = ctl_new(&c->a, ctl_close_cb, c);
+		if (!c->ctl || !send_reply(c, DL_ST_OK, 0)) {
+			conn_close(c);
+			return;
+		}
+		c->st = C_CONTROL;
+		if (!ctl_event(c->ctl))
+			conn_close(c);
+		return;
+	case DL_TARGET_DOCKER:
+		if (strlen(g.docker_sock) >= sizeof(un.sun_path)) {
+			refuse_target(c, ENAMETOOLONG);
+			return;
+		}
+		strcpy(un.sun_path, g.docker_sock);
+		sa = (struct sockaddr *)&un;
+		salen = sizeof(un);
+		c->b.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		break;
+	case DL_TARGET_UDP:
+		type = SOCK_DGRAM;
+		/* fall through */
+	case DL_TARGET_TCP:
+	default:
+		in.sin_port = htons(c->t.port);
+		in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sa = (struct sockaddr *)&in;
+		salen = sizeof(in);
+		c->b.fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		break;
+	}
+	if (c->b.fd < 0) {
+		refuse_target(c, errno);
+		return;
+	}
+	c->b.fn = on_target;
+	c->b.data = c;
+	int r = connect(c->b.fd, sa, salen);
+	if (r < 0 && errno != EINPROGRESS) {
+		refuse_target(c, errno);
+		return;
+	}
+	if (loop_add(&c->b, EV_ALL) < 0) {
+		refuse_target(c, errno);
+		return;
+	}
+	if (r == 0) {
+		start_relay(c);
+		return;
+	}
+	c->st = C_CONNECTING;
+	timer_arm(&c->tm, CONNECT_TIMEOUT_MS);
+}
+
+static void connect_done(struct conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(c->b.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err) {
+		refuse_target(c, err);
+		return;
+	}
+	start_relay(c);
+}
+
+/* Read exactly DL_HDR_LEN bytes (never more: what follows belongs to the
+ * target), then check it. */
+static void read_header(struct conn *c)
+{
+	while (c->got < DL_HDR_LEN) {
+		ssize_t n = read(c->a.fd, c->hdr + c->got, DL_HDR_LEN - c->got);
+		if (n > 0) {
+			c->got += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		log_reject(n == 0 ? "truncated header" : "read error");
+		conn_close(c);
+		return;
+	}
+	c->in_hdr_count = false;
+	npending--;
+	timer_cancel(&c->tm);
+	int bad = dl_hdr_check(c->hdr, g.token, &c->t);
+	memset(c->hdr, 0, sizeof(c->hdr)); /* it holds the token */
+	if (bad) {
+		log_reject("bad header");
+		conn_close(c);
+		return;
+	}
+	open_target(c);
+}
+
+static void on_client(struct watch *w, uint32_t ev)
+{
+	struct conn *c = w->data;
+
+	switch (c->st) {
+	case C_HDR:
+		read_header(c);
+		break;
+	case C_CONNECTING:
+		if (ev & (EPOLLERR | EPOLLHUP))
+			conn_close(c);
+		break;
+	case C_RELAY:
+		relay_pump(c);
+		break;
+	case C_CONTROL:
+		if (!ctl_event(c->ctl))
+			conn_close(c);
+		break;
+	}
+}
+
+static void on_target(struct watch *w, uint32_t ev)
+{
+	struct conn *c = w->data;
+
+	if (c->st == C_CONNECTING)
+		connect_done(c);
+	else if (c->st == C_RELAY)
+		relay_pump(c);
+}
+
+static void on_timeout(struct timer *t)
+{
+	struct conn *c = t->data;
+
+	switch (c->st) {
+	case C_HDR:
+		log_reject("header timeout");
+		conn_close(c);
+		break;
+	case C_CONNECTING:
+		refuse_target(c, ETIMEDOUT);
+		break;
+	default: /* UDP linger over */
+		conn_close(c);
+		break;
+	}
+}
+
+static void conn_new(int fd)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	int one = 1;
+
+	if (!c) {
+		close(fd);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* fails harmlessly on vsock */
+	c->a = (struct watch){ .fd = fd, .fn = on_client, .data = c };
+	c->b = (struct watch){ .fd = -1, .fn = on_target, .data = c };
+	c->up.pipe[0] = c->up.pipe[1] = c->down.pipe[0] = c->down.pipe[1] = -1;
+	c->st = C_HDR;
+	c->in_hdr_count = true;
+	c->tm.fn = on_timeout;
+	c->tm.data = c;
+	nconns++;
+	npending++;
+	if (loop_add(&c->a, EV_ALL) < 0) {
+		conn_close(c);
+		return;
+	}
+	timer_arm(&c->tm, HDR_TIMEOUT_MS);
+}
+
+static void on_accept(struct watch *w, uint32_t ev)
+{
+	struct listener *l = w->data;
+
+	for (int i = 0; i < 64; i++) {
+		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				logmsg("channel %s: accept: %m", l->what);
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return;
+		}
+		if (nconns >= MAX_CONNS || npending >= MAX_PENDING_HDR) {
+			log_reject("too many connections");
+			close(fd);
+			continue;
+		}
+		conn_new(fd);
+	}
+}
+
+static int listen_on(int fd, const struct sockaddr *sa, socklen_t len, const char *what)
+{
+	int one = 1;
+	struct listener *l;
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, sa, len) < 0 || listen(fd, 512) < 0)
+		goto fail;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		goto fail;
+	l->w = (struct watch){ .fd = fd, .fn = on_accept, .data = l };
+	l->what = what;
+	if (loop_add(&l->w, EPOLLIN) < 0) {
+		free(l);
+		goto fail;
+	}
+	return 0;
+fail:
+	logmsg("channel: listen on %s: %m", what);
+	close(fd);
+	return -1;
+}
+
+int chan_listen_tcp(const char *host, uint16_t port)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+	if (inet_pton(AF_INET, host, &in.sin_addr) != 1) {
+		logmsg("channel: bad listen address %s", host);
+		return -1;
+	}
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	return listen_on(fd, (struct sockaddr *)&in, sizeof(in), "tcp");
+}
+
+int chan_listen_vsock(uint32_t port)
+{
+	struct sockaddr_vm vm = {
+		.svm_family = AF_VSOCK,
+		.svm_cid = VMADDR_CID_ANY,
+		.svm_port = port,
+	};
+	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		logmsg("channel: vsock socket: %m");
+		return -1;
+	}
+	return listen_on(fd, (struct sockaddr *)&vm, sizeof(vm), "vsock");
+}
