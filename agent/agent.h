@@ -114,13 +114,16 @@ void pid_watch(pid_t pid, exit_fn fn, void *arg);
 /* ---- init.c / disk.c / net.c (PID 1 only) ------------------------------ */
 
 void pid1_main(void);
-void load_modules(const char *list);
+/* finit_module() every path in PREFIX/LIST (paths taken under PREFIX). */
+void load_modules(const char *prefix, const char *list);
 /* Data disk: detect, format on marker, mount, bind. Sets g.data_state.
  * Returns true when docker can be started. */
 bool data_disk_setup(const char *root_dev);
 void ensure_docker_user(void);
 void net_setup(void);
 void share_setup(void);
+/* The interface net_setup() configured ("" when none). */
+const char *net_ifname(void);
 /* kernel command line value for "dlite.KEY=", or NULL */
 const char *cmdline_get(const char *key);
 

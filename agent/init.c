@@ -34,7 +34,7 @@
 static void fatal(const char *what) __attribute__((noreturn));
 static void fatal(const char *what)
 {
-	logmsg("fatal: %s; powering off", what);
+	logmsg("fatal: %s (%m); powering off", what);
 	sync();
 	sleep(2);
 	reboot(RB_POWER_OFF);
@@ -64,9 +64,13 @@ static void console_setup(void)
 		close(fd);
 }
 
-void load_modules(const char *list)
+void load_modules(const char *prefix, const char *list)
 {
-	char *text = read_file(list, 1 << 20, NULL);
+	char path[512];
+	char *text;
+
+	snprintf(path, sizeof(path), "%s%s", prefix, list);
+	text = read_file(path, 1 << 20, NULL);
 	unsigned n = 0, failed = 0;
 	uint64_t t0 = boot_ms();
 
@@ -79,7 +83,8 @@ void load_modules(const char *list)
 		line += strspn(line, " \t");
 		if (!*line || *line == '#')
 			continue;
-		int fd = open(line, O_RDONLY | O_CLOEXEC);
+		snprintf(path, sizeof(path), "%s%s", prefix, line);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			logmsg("module %s: %m", line);
 			failed++;
@@ -208,6 +213,9 @@ static void mount_root(const char *dev)
 	mkdir_p(NEWROOT, 0755);
 	if (mount(dev, LOWER, "erofs", MS_RDONLY, NULL) < 0)
 		fatal("cannot mount the erofs root");
+	/* The root's modules include overlay itself: load them from the
+	 * lower layer before building the overlay. */
+	load_modules(LOWER, "/lib/dlite/modules.list");
 	if (mount("dlite-rw", RW, "tmpfs", 0, "mode=0755") < 0)
 		fatal("cannot mount the tmpfs for the root overlay");
 	mkdir_p(RW "/upper", 0755);
@@ -327,13 +335,12 @@ void pid1_main(void)
 	do_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	do_mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	read_token();
-	load_modules("/dlite/modules.list");
+	load_modules("", "/dlite/modules.list");
 	if (!find_root(rootdev, sizeof(rootdev)))
 		fatal("no disk with an erofs root (did the VM get root.erofs?)");
 	mount_root(rootdev);
 	switch_root();
 	late_mounts();
-	load_modules("/lib/dlite/modules.list");
 	stamp("root");
 	read_release();
 	/* dockerd and containerd want many files; so does a busy channel */

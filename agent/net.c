@@ -148,11 +148,17 @@ static void set_hostname(const char *name, const char *ip)
 	write_text("/etc/hostname", hosts);
 }
 
+static char nic[IFNAMSIZ];
+
+const char *net_ifname(void)
+{
+	return nic;
+}
+
 void net_setup(void)
 {
 	char *ip = cmdline_dup("ip"), *gw = cmdline_dup("gw");
 	char *dns = cmdline_dup("dns"), *host = cmdline_dup("hostname");
-	char nic[IFNAMSIZ] = "";
 	char addr_only[64] = "";
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 

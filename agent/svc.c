@@ -239,6 +239,24 @@ static void on_version(void *arg, int status, const char *body)
 	g.docker_version[n] = '\0';
 }
 
+/* Bridged mode (dlite.bridged=1): the host routes docker's subnets through
+ * us; docker's FORWARD policy DROP would drop what arrives on our NIC for a
+ * container, so let it through (DOCKER-USER exists once dockerd is up and
+ * survives dockerd restarts). */
+static void allow_bridged_forwarding(void)
+{
+	const char *b = cmdline_get("bridged");
+	char nic[32];
+
+	if (!b || strcmp(b, "1") != 0 || !net_ifname()[0])
+		return;
+	snprintf(nic, sizeof(nic), "%s", net_ifname());
+	char *const argv[] = { "/usr/sbin/iptables", "-w", "-I", "DOCKER-USER", "-i", nic, "-j",
+			       "ACCEPT", NULL };
+	if (spawn(argv, -1) > 0)
+		logmsg("bridged: forwarding from %s to containers allowed", nic);
+}
+
 static void on_ping(void *arg, int status, const char *body)
 {
 	probe = NULL;
@@ -249,6 +267,7 @@ static void on_ping(void *arg, int status, const char *body)
 	dockerd_ready = true;
 	if (!dockerd_stamped) {
 		dockerd_stamped = true;
+		allow_bridged_forwarding();
 		stamp("dockerd");
 		if (!g.docker_version[0])
 			http_get(g.docker_sock, "/version", 5000, on_version, NULL);
