@@ -34,6 +34,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "daemon/bridge.h"
 #include "daemon/chan.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
@@ -69,6 +70,7 @@ struct daemon {
 	struct dl_chan_cfg chan;
 	struct dl_proxy *proxy;
 	struct dl_watch *watch;
+	struct dl_bridge *bridge; /* bridged mode: bridge, tap, routes, resolver */
 	struct bufferevent *start_waiters[MAX_WAITERS], *stop_waiters[MAX_WAITERS];
 	int nstart, nstop;
 	struct event *tick, *sigchld, *sigterm, *sigint, *sighup;
@@ -288,12 +290,17 @@ static int vm_spawn(struct daemon *d, struct dl_err *e)
 	s.net = DL_NET_USER;
 	s.agent_port = (uint16_t)port;
 	s.run_dir = d->paths->run;
-	if (dl_vm_argv(&s, &argv, e) < 0)
+	if (dl_bridge_up(d->bridge, &s, &d->chan, e) < 0)
 		return -1;
+	if (dl_vm_argv(&s, &argv, e) < 0) {
+		dl_bridge_down(d->bridge);
+		return -1;
+	}
 	unlink(d->paths->console_log);
 	pid_t pid = fork();
 	if (pid < 0) {
 		dl_argv_free(argv);
+		dl_bridge_down(d->bridge);
 		return dl_fail(e, errno, "fork");
 	}
 	if (pid == 0) {
@@ -309,8 +316,10 @@ static int vm_spawn(struct daemon *d, struct dl_err *e)
 		fprintf(stderr, "dlite: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
-	dl_log(DL_LOG_INFO, "vm: started %s (pid %d, accel %s%s, channel 127.0.0.1:%d)", argv[0],
-	       (int)pid, dl_accel_name(d->accel), d->probing ? ", probing" : "", port);
+	char chan[128];
+	dl_log(DL_LOG_INFO, "vm: started %s (pid %d, accel %s%s, channel %s)", argv[0], (int)pid,
+	       dl_accel_name(d->accel), d->probing ? ", probing" : "",
+	       dl_chan_cfg_str(&d->chan, chan, sizeof(chan)));
 	dl_argv_free(argv);
 	d->vm_pid = pid;
 	d->t_start = now();
@@ -376,6 +385,7 @@ static void became_ready(struct daemon *d)
 	}
 	dl_proxy_set_state(d->proxy, 1, NULL);
 	dl_watch_start(d->watch, &d->chan);
+	dl_bridge_ready(d->bridge, dl_watch_dns_port(d->watch));
 	dl_log(DL_LOG_INFO, "vm: ready in %.1f s (docker %s)", secs, d->docker_version);
 	flush_waiters(d->start_waiters, &d->nstart, true, NULL, secs);
 }
@@ -412,6 +422,7 @@ static void vm_exited(struct daemon *d, int status)
 	d->vm_pid = 0;
 	d->state = ST_STOPPED;
 	dl_watch_stop(d->watch);
+	dl_bridge_down(d->bridge);
 	dl_proxy_set_state(d->proxy, 0, "the VM is not running");
 	if (was == ST_STOPPING || !d->want_up) {
 		dl_log(DL_LOG_INFO, "vm: powered off");
@@ -585,7 +596,7 @@ static json_t *status_json(struct daemon *d)
 	if (d->state == ST_RUNNING) {
 		json_object_set_new(j, "uptime", json_integer((json_int_t)(now() - d->t_ready)));
 		json_object_set_new(j, "boot_seconds", json_real(d->t_ready - d->t_start));
-		json_object_set_new(j, "address", json_string("127.0.0.1"));
+		json_object_set_new(j, "address", json_string(dl_bridge_vm_addr(d->bridge)));
 		json_object_set_new(j, "docker_version", json_string(d->docker_version));
 		json_object_set_new(j, "ports", dl_watch_ports_json(d->watch));
 	}
@@ -703,6 +714,10 @@ int dl_daemon_run(const struct dl_paths *paths, const struct dl_config *cfg,
 	d.watch = dl_watch_new(d.base, cfg, e);
 	if (!d.watch)
 		goto out;
+	if (!(d.bridge = dl_bridge_new(paths, cfg, e)))
+		goto out;
+	if (strcmp(cfg->network, "bridged") == 0)
+		dl_watch_set_subnets_cb(d.watch, dl_bridge_routes, d.bridge);
 	struct timeval period = { 0, 250000 };
 	d.tick = event_new(d.base, -1, EV_PERSIST, on_tick, &d);
 	event_add(d.tick, &period);
@@ -724,6 +739,7 @@ out:
 		kill(d.vm_pid, SIGKILL);
 		waitpid(d.vm_pid, NULL, 0);
 	}
+	dl_bridge_free(d.bridge);
 	if (d.watch)
 		dl_watch_free(d.watch);
 	if (d.proxy)

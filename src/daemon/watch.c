@@ -1,9 +1,11 @@
 /*
  * A thread follows GET /events (libcurl over our own docker.sock; the
  * stream is blocking, the daemon's loop is not) and, at start and after
- * every container event, lists the containers. Each listing is handed to
- * the loop through a pipe; the loop reconciles the port forwards and the
- * DNS table from it, so everything that touches sockets stays in the loop.
+ * every container or network event, lists the containers (and, when a
+ * subnets callback is set, the networks). Each listing is handed to the loop
+ * through a pipe; the loop reconciles the port forwards, the DNS table and
+ * (bridged mode) the routes from it, so everything that touches sockets or
+ * runs commands stays in the loop.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -16,12 +18,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/dns.h"
 #include "daemon/names.h"
 #include "daemon/log.h"
 #include "daemon/ports.h"
 #include "daemon/watch.h"
 
 #define MAX_MAPS 1024
+#define MAX_SUBNETS 256
 
 struct dl_watch {
 	struct event_base *base;
@@ -37,7 +41,10 @@ struct dl_watch {
 	bool active, quit;
 	unsigned generation; /* bumps at every start/stop: stale listings are dropped */
 	json_t *pending;     /* latest listing from the thread (under mu) */
+	json_t *pending_nets; /* latest GET /networks, NULL if it failed (under mu) */
 	unsigned pending_gen;
+	dl_watch_subnets_fn subnets_cb;
+	void *subnets_arg;
 	struct dl_chan_cfg chan;
 	char events_buf[65536];
 	size_t events_len;
@@ -91,6 +98,27 @@ size_t dl_watch_portmaps(json_t *containers, struct dl_portmap *out, size_t max)
 	return n;
 }
 
+/* Pure: networks JSON (GET /networks) -> their IPAM subnets, deduplicated. */
+size_t dl_watch_subnets(json_t *networks, char (*out)[64], size_t max)
+{
+	size_t i, j, n = 0;
+	json_t *net, *conf;
+
+	json_array_foreach(networks, i, net) {
+		json_array_foreach(json_object_get(json_object_get(net, "IPAM"), "Config"), j, conf) {
+			const char *sub = json_string_value(json_object_get(conf, "Subnet"));
+			bool dup = false;
+			if (!sub || !*sub || strlen(sub) >= sizeof(out[0]) || n >= max)
+				continue;
+			for (size_t k = 0; k < n && !dup; k++)
+				dup = !strcmp(out[k], sub);
+			if (!dup)
+				snprintf(out[n++], sizeof(out[0]), "%s", sub);
+		}
+	}
+	return n;
+}
+
 /* ---- the thread ---- */
 
 struct buf {
@@ -125,10 +153,10 @@ static CURL *docker_handle(struct dl_watch *w, const char *path)
 	return c;
 }
 
-static void list_and_post(struct dl_watch *w, unsigned gen)
+static json_t *get_array(struct dl_watch *w, const char *path)
 {
 	struct buf b = { 0 };
-	CURL *c = docker_handle(w, "/containers/json");
+	CURL *c = docker_handle(w, path);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
@@ -138,11 +166,23 @@ static void list_and_post(struct dl_watch *w, unsigned gen)
 	free(b.p);
 	if (!json_is_array(j)) {
 		json_decref(j);
-		return;
+		return NULL;
 	}
+	return j;
+}
+
+static void list_and_post(struct dl_watch *w, unsigned gen)
+{
+	json_t *j = get_array(w, "/containers/json");
+	if (!j)
+		return;
+	/* networks only when someone routes to them (bridged mode) */
+	json_t *nets = w->subnets_cb ? get_array(w, "/networks") : NULL;
 	pthread_mutex_lock(&w->mu);
 	json_decref(w->pending);
+	json_decref(w->pending_nets);
 	w->pending = j;
+	w->pending_nets = nets;
 	w->pending_gen = gen;
 	pthread_mutex_unlock(&w->mu);
 	if (write(w->wake[1], "x", 1) < 0) {
@@ -236,6 +276,17 @@ static void *watch_thread(void *arg)
 
 /* ---- the loop side ---- */
 
+static void apply_networks(struct dl_watch *w, json_t *nets)
+{
+	static char subnets[MAX_SUBNETS][64];
+	const char *ptrs[MAX_SUBNETS];
+	size_t n = dl_watch_subnets(nets, subnets, MAX_SUBNETS);
+
+	for (size_t i = 0; i < n; i++)
+		ptrs[i] = subnets[i];
+	w->subnets_cb(w->subnets_arg, ptrs, n);
+}
+
 static void apply(struct dl_watch *w, json_t *list)
 {
 	static struct dl_portmap maps[MAX_MAPS];
@@ -257,13 +308,21 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
 	pthread_mutex_lock(&w->mu);
-	json_t *list = w->pending;
+	json_t *list = w->pending, *nets = w->pending_nets;
 	bool fresh = w->active && w->pending_gen == w->generation;
-	w->pending = NULL;
+	w->pending = w->pending_nets = NULL;
 	pthread_mutex_unlock(&w->mu);
 	if (list && fresh)
 		apply(w, list);
+	if (nets && fresh && w->subnets_cb)
+		apply_networks(w, nets);
 	json_decref(list);
+	json_decref(nets);
+}
+
+static bool bridged(const struct dl_watch *w)
+{
+	return strcmp(w->cfg.network, "bridged") == 0;
 }
 
 struct dl_watch *dl_watch_new(struct event_base *base, const struct dl_config *cfg,
@@ -282,9 +341,13 @@ struct dl_watch *dl_watch_new(struct event_base *base, const struct dl_config *c
 		return dl_fail(e, errno, "pipe"), NULL;
 	}
 	w->ports = dl_ports_new(base, &w->chan);
-	w->dns = dl_watch_dns_new(base, cfg, e);
-	if (!w->dns)
-		dl_log(DL_LOG_WARN, "dns: %s; container names will not resolve", e->msg);
+	/* bridged: the responder's address lives on the bridge, which exists
+	 * while the VM runs; dl_watch_start() opens it then */
+	if (!bridged(w)) {
+		w->dns = dl_watch_dns_new(base, cfg, e);
+		if (!w->dns)
+			dl_log(DL_LOG_WARN, "dns: %s; container names will not resolve", e->msg);
+	}
 	w->wake_ev = event_new(base, w->wake[0], EV_READ | EV_PERSIST, on_wake, w);
 	event_add(w->wake_ev, NULL);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -302,8 +365,24 @@ void dl_watch_start(struct dl_watch *w, const struct dl_chan_cfg *chan)
 	w->generation++;
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
+	if (!w->dns) {
+		struct dl_err e = { 0 };
+		if (!(w->dns = dl_watch_dns_new(w->base, &w->cfg, &e)))
+			dl_log(DL_LOG_WARN, "dns: %s; container names will not resolve", e.msg);
+	}
 	if (w->dns)
 		dl_watch_dns_apply(w->dns, &w->cfg, NULL);
+}
+
+void dl_watch_set_subnets_cb(struct dl_watch *w, dl_watch_subnets_fn fn, void *arg)
+{
+	w->subnets_cb = fn;
+	w->subnets_arg = arg;
+}
+
+unsigned dl_watch_dns_port(const struct dl_watch *w)
+{
+	return w->dns ? dl_dns_server_port(w->dns) : 0;
 }
 
 void dl_watch_stop(struct dl_watch *w)
@@ -314,8 +393,12 @@ void dl_watch_stop(struct dl_watch *w)
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	dl_ports_set(w->ports, NULL, 0);
-	if (w->dns)
+	if (w->dns && bridged(w)) {
+		dl_watch_dns_free(w->dns); /* its address goes away with the bridge */
+		w->dns = NULL;
+	} else if (w->dns) {
 		dl_watch_dns_apply(w->dns, &w->cfg, NULL);
+	}
 }
 
 void dl_watch_poll(struct dl_watch *w)
@@ -357,5 +440,6 @@ void dl_watch_free(struct dl_watch *w)
 	if (w->dns)
 		dl_watch_dns_free(w->dns);
 	json_decref(w->pending);
+	json_decref(w->pending_nets);
 	free(w);
 }

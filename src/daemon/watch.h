@@ -18,6 +18,12 @@ struct dl_watch *dl_watch_new(struct event_base *base, const struct dl_config *c
 void dl_watch_start(struct dl_watch *w, const struct dl_chan_cfg *chan);
 /* The VM is going away: drop every forward and name. */
 void dl_watch_stop(struct dl_watch *w);
+/* Docker's subnets (IPAM Config of GET /networks, IPv4 and IPv6) after every
+ * container or network event; set before dl_watch_start. */
+typedef void (*dl_watch_subnets_fn)(void *arg, const char *const *subnets, size_t n);
+void dl_watch_set_subnets_cb(struct dl_watch *w, dl_watch_subnets_fn fn, void *arg);
+/* The DNS responder's port, 0 when it is not listening. */
+unsigned dl_watch_dns_port(const struct dl_watch *w);
 /* Periodic housekeeping from the daemon's tick (no-op when idle). */
 void dl_watch_poll(struct dl_watch *w);
 /* [{proto, host_ip, host_port, container, error?}] for `dlite status`. */
@@ -28,5 +34,7 @@ void dl_watch_free(struct dl_watch *w);
  * count written (at most max). Exposed for tests. */
 struct dl_portmap;
 size_t dl_watch_portmaps(json_t *containers, struct dl_portmap *out, size_t max);
+/* Pure: networks JSON (GET /networks) -> IPAM subnets, deduplicated. */
+size_t dl_watch_subnets(json_t *networks, char (*out)[64], size_t max);
 
 #endif

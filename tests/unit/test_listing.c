@@ -72,8 +72,31 @@ static void names(void **state)
 	json_decref(j);
 }
 
+/* GET /networks -> subnets for the routes (bridged mode) */
+static void subnets(void **state)
+{
+	static const char nets[] =
+		"[{\"Name\":\"bridge\",\"IPAM\":{\"Config\":[{\"Subnet\":\"172.17.0.0/16\",\"Gateway\":\"172.17.0.1\"}]}},"
+		"{\"Name\":\"host\",\"IPAM\":{\"Config\":[]}},"
+		"{\"Name\":\"none\",\"IPAM\":{\"Config\":null}},"
+		"{\"Name\":\"app\",\"IPAM\":{\"Config\":[{\"Subnet\":\"172.18.0.0/16\"},{\"Subnet\":\"fd00:d0c::/64\"}]}},"
+		"{\"Name\":\"dup\",\"IPAM\":{\"Config\":[{\"Subnet\":\"172.18.0.0/16\"},{\"Gateway\":\"10.0.0.1\"}]}}]";
+	json_t *j = json_loads(nets, 0, NULL);
+	char out[8][64];
+
+	assert_non_null(j);
+	assert_int_equal(dl_watch_subnets(j, out, 8), 3);
+	assert_string_equal(out[0], "172.17.0.0/16");
+	assert_string_equal(out[1], "172.18.0.0/16");
+	assert_string_equal(out[2], "fd00:d0c::/64");
+	assert_int_equal(dl_watch_subnets(j, out, 1), 1);
+	assert_int_equal(dl_watch_subnets(NULL, out, 8), 0);
+	json_decref(j);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = { cmocka_unit_test(portmaps), cmocka_unit_test(names) };
+	const struct CMUnitTest tests[] = { cmocka_unit_test(portmaps), cmocka_unit_test(names),
+					    cmocka_unit_test(subnets) };
 	return cmocka_run_group_tests_name("listing", tests, NULL, NULL);
 }
