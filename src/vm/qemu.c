@@ -68,7 +68,7 @@ int dl_vm_qemu_argv(const struct dl_vm_spec *s, const char *cmdline, struct dl_a
 	dl_av_add(a, "-name");
 	dl_av_add(a, "dlite");
 	dl_av_add(a, "-M");
-	dl_av_addf(a, "%s%s", x86 ? "microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=on"
+	dl_av_addf(a, "%s%s", x86 ? "microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=on,pit=on,pic=on,pcie=off"
 				  : "virt",
 		   vfs ? ",memory-backend=mem" : "");
 	dl_av_add(a, "-accel");

@@ -417,6 +417,18 @@ static char *build_cmdline(const struct dl_vm_spec *s, struct dl_err *e)
 	if (!s->debug)
 		sb_puts(&b, " quiet");
 	sb_puts(&b, " panic=1");	/* with -no-reboot: a panic ends the VM process */
+	if (s->engine == DL_ENGINE_QEMU && s->arch == DL_ARCH_X86_64)
+		sb_puts(&b, " 8250.nr_uarts=1"); /* one UART to probe, not four */
+	if (s->accel == DL_ACCEL_TCG) {
+		/* emulated: page-table isolation and friends cost much, protect little */
+		sb_puts(&b, " mitigations=off");
+		/* microvm has no HPET or PM timer: on a loaded host the kernel fails
+		 * to calibrate the TSC against the PIT and hangs; tell it the rate */
+		if (s->tsc_khz) {
+			snprintf(num, sizeof(num), "%u", s->tsc_khz);
+			sb_param(&b, "tsc_early_khz", num);
+		}
+	}
 
 	if (s->engine == DL_ENGINE_QEMU && s->net == DL_NET_USER) {
 		sb_param(&b, "dlite.ip", DL_VM_USER_IP);
