@@ -97,6 +97,7 @@ void http_cancel(struct http *h);
 /* ---- svc.c (PID 1 only) -------------------------------------------------- */
 
 void svc_signals_init(void); /* signalfd; also used by host mode */
+void svc_start_containerd(bool with_docker);
 void svc_start_all(bool with_docker);
 bool svc_dockerd_up(void);
 unsigned svc_dockerd_restarts(void);
@@ -116,6 +117,8 @@ void pid_watch(pid_t pid, exit_fn fn, void *arg);
 void pid1_main(void);
 /* finit_module() every path in PREFIX/LIST (paths taken under PREFIX). */
 void load_modules(const char *prefix, const char *list);
+void modules_wait(void);
+void wait_fs(const char *fs);
 /* Data disk: detect, format on marker, mount, bind. Sets g.data_state.
  * Returns true when docker can be started. */
 bool data_disk_setup(const char *root_dev);

@@ -89,6 +89,7 @@ static int format(const char *dev, size_t marked)
 static int mount_data(const char *dev)
 {
 	mkdir_p(DATA_MNT, 0755);
+	wait_fs("ext4"); /* the module may still be on its way */
 	if (mount(dev, DATA_MNT, "ext4", MS_NOATIME, NULL) == 0)
 		return 0;
 	logmsg("data: mount %s: %m; running e2fsck -p", dev);

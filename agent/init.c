@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define EROFS_MAGIC 0xE0F5E1E2u /* bytes e2 e1 f5 e0 at offset 1024 */
@@ -107,6 +108,53 @@ void load_modules(const char *prefix, const char *list)
 	free(text);
 	logmsg("%s: %u modules loaded, %u failed, %llu ms", list, n, failed,
 	       (unsigned long long)(boot_ms() - t0));
+}
+
+/* The root's modules (about 60: overlay, ext4, virtio_net, netfilter,
+ * bridge, 9p, vsock) take seconds to load under TCG.  A child loads them
+ * in list order while PID 1 goes on; each step waits only for what it
+ * needs (wait_fs, the NIC, modules_wait before dockerd). */
+static pid_t loader_pid;
+static uint64_t loader_t0;
+
+static void modules_start(const char *prefix, const char *list)
+{
+	loader_t0 = boot_ms();
+	loader_pid = fork();
+	if (loader_pid == 0) {
+		load_modules(prefix, list);
+		_exit(0);
+	}
+	if (loader_pid < 0) { /* no child: do it ourselves */
+		loader_pid = 0;
+		load_modules(prefix, list);
+	}
+}
+
+void modules_wait(void)
+{
+	if (loader_pid <= 0)
+		return;
+	while (waitpid(loader_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	loader_pid = 0;
+}
+
+/* Wait (up to 20 s) until the kernel knows filesystem type fs. */
+void wait_fs(const char *fs)
+{
+	char pat[64];
+
+	snprintf(pat, sizeof(pat), "\t%s\n", fs);
+	for (int i = 0; i < 4000; i++) {
+		char *t = read_file("/proc/filesystems", 16384, NULL);
+		bool found = t && strstr(t, pat);
+		free(t);
+		if (found)
+			return;
+		usleep(5000);
+	}
+	logmsg("filesystem %s still unknown to the kernel", fs);
 }
 
 static void read_token(void)
@@ -213,9 +261,10 @@ static void mount_root(const char *dev)
 	mkdir_p(NEWROOT, 0755);
 	if (mount(dev, LOWER, "erofs", MS_RDONLY, NULL) < 0)
 		fatal("cannot mount the erofs root");
-	/* The root's modules include overlay itself: load them from the
-	 * lower layer before building the overlay. */
-	load_modules(LOWER, "/lib/dlite/modules.list");
+	/* The root's modules include overlay itself: they are loaded from
+	 * the lower layer, before the overlay exists. */
+	modules_start(LOWER, "/lib/dlite/modules.list");
+	wait_fs("overlay");
 	if (mount("dlite-rw", RW, "tmpfs", 0, "mode=0755") < 0)
 		fatal("cannot mount the tmpfs for the root overlay");
 	mkdir_p(RW "/upper", 0755);
@@ -353,11 +402,14 @@ void pid1_main(void)
 	net_setup();
 	stamp("network");
 	chan_listen_tcp("0.0.0.0", DL_AGENT_PORT);
-	if (access("/dev/vsock", F_OK) == 0)
-		chan_listen_vsock(DL_AGENT_PORT);
 	bool data_ok = data_disk_setup(rootdev);
 	stamp("data");
 	ensure_docker_user();
+	svc_start_containerd(data_ok); /* needs only overlay */
+	modules_wait();
+	logmsg("root modules loaded after %llu ms", (unsigned long long)(boot_ms() - loader_t0));
+	if (access("/dev/vsock", F_OK) == 0)
+		chan_listen_vsock(DL_AGENT_PORT);
 	share_setup(); /* before dockerd restarts containers that bind it */
 	svc_start_all(data_ok);
 	power_button_watch();

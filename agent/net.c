@@ -95,10 +95,10 @@ static int default_route(int s, struct in_addr gw)
 }
 
 /* The first interface backed by a device (not lo, not a tunnel), in name
- * order; the NIC's driver may still be probing, so wait up to 3 s. */
+ * order; its driver may still be loading or probing: wait up to 15 s. */
 static bool first_nic(char *name, size_t size)
 {
-	for (int tries = 0; tries < 300; tries++) {
+	for (int tries = 0; tries < 1500; tries++) {
 		DIR *d = opendir("/sys/class/net");
 		struct dirent *de;
 		bool found = false;

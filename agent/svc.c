@@ -135,7 +135,8 @@ struct svc {
 	struct timer tm;
 };
 
-static char *const containerd_argv[] = { "/usr/bin/containerd", NULL };
+#define CONTAINERD_CONFIG "/run/dlite/containerd.toml"
+static char *const containerd_argv[] = { "/usr/bin/containerd", "--config", CONTAINERD_CONFIG, NULL };
 static char *const dockerd_argv[] = {
 	"/usr/sbin/dockerd",
 	"--host", "unix:///var/run/docker.sock",
@@ -354,18 +355,64 @@ static void sshd_setup(void)
 		pid_watch(pid, keygen_done, NULL);
 }
 
-void svc_start_all(bool with_docker)
+/* dockerd talks to containerd only for running containers: no CRI (the
+ * slowest plugin to start), no snapshotters but overlayfs/native, and only
+ * warnings on the console. */
+static void write_containerd_config(void)
 {
+	static const char conf[] =
+		"# written by dlite-agent at boot\n"
+		"version = 2\n"
+		"disabled_plugins = [\n"
+		"  \"io.containerd.grpc.v1.cri\",\n"
+		"  \"io.containerd.snapshotter.v1.aufs\",\n"
+		"  \"io.containerd.snapshotter.v1.btrfs\",\n"
+		"  \"io.containerd.snapshotter.v1.zfs\",\n"
+		"  \"io.containerd.snapshotter.v1.devmapper\",\n"
+		"  \"io.containerd.snapshotter.v1.blockfile\",\n"
+		"  \"io.containerd.tracing.processor.v1.otlp\",\n"
+		"  \"io.containerd.internal.v1.tracing\",\n"
+		"  \"io.containerd.nri.v1.nri\",\n"
+		"]\n"
+		"[debug]\n"
+		"  level = \"warn\"\n";
+
+	mkdir_p("/run/dlite", 0755);
+	if (write_file(CONTAINERD_CONFIG, conf, sizeof(conf) - 1, 0644) < 0)
+		logmsg("write %s: %m", CONTAINERD_CONFIG);
+}
+
+static void svc_init(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
 	containerd.tm = (struct timer){ .fn = svc_timer, .data = &containerd };
 	dockerd.tm = (struct timer){ .fn = svc_timer, .data = &dockerd };
 	sshd.tm = (struct timer){ .fn = svc_timer, .data = &sshd };
 	probe_tm.fn = probe_timer;
+}
+
+void svc_start_containerd(bool with_docker)
+{
+	svc_init();
 	if (!with_docker)
 		return;
-	/* dockerd waits for containerd's socket itself: starting both now
-	 * lets dockerd's own start-up overlap containerd's. */
-	containerd.wanted = dockerd.wanted = true;
+	write_containerd_config();
+	containerd.wanted = true;
 	svc_start(&containerd);
+}
+
+void svc_start_all(bool with_docker)
+{
+	svc_init();
+	if (!with_docker)
+		return;
+	/* dockerd waits for containerd's socket itself: starting it now lets
+	 * its own start-up overlap containerd's. */
+	dockerd.wanted = true;
 	svc_start(&dockerd);
 	sshd_setup();
 }
