@@ -117,7 +117,6 @@ void pid_watch(pid_t pid, exit_fn fn, void *arg);
 void pid1_main(void);
 /* finit_module() every path in PREFIX/LIST (paths taken under PREFIX). */
 void load_modules(const char *prefix, const char *list);
-void modules_wait(void);
 void wait_fs(const char *fs);
 /* Data disk: detect, format on marker, mount, bind. Sets g.data_state.
  * Returns true when docker can be started. */
