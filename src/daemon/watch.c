@@ -346,7 +346,7 @@ struct dl_watch *dl_watch_new(struct event_base *base, const struct dl_config *c
 	if (!bridged(w)) {
 		w->dns = dl_watch_dns_new(base, cfg, e);
 		if (!w->dns)
-			dl_log(DL_LOG_WARN, "dns: %s; container names will not resolve", e->msg);
+			dl_log(DL_LOG_WARN, "%s; container names will not resolve (set dns_port to a free port)", e->msg);
 	}
 	w->wake_ev = event_new(base, w->wake[0], EV_READ | EV_PERSIST, on_wake, w);
 	event_add(w->wake_ev, NULL);

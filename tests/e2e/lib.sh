@@ -20,10 +20,14 @@ need_image() { [ -f "$OS/manifest.json" ] || fail "no OS image in $OS; run \`mak
 
 cleanup() {
 	if [ -S "$DLITE_HOME/control.sock" ]; then
-		"$DLITE" stop >/dev/null 2>&1
-		"$DLITE" uninstall --yes >/dev/null 2>&1
+		timeout 90 "$DLITE" stop >/dev/null 2>&1
+		timeout 90 "$DLITE" uninstall --yes >/dev/null 2>&1
 	fi
-	pkill -f "$DLITE_HOME" 2>/dev/null
+	# whatever is left of this test's daemon and VM
+	for p in $(pgrep -x dlite) $(pgrep -f "$DLITE_HOME/"); do
+		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "DLITE_HOME=$DLITE_HOME" && kill -9 "$p"
+		tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | grep -q "$DLITE_HOME/" && kill -9 "$p"
+	done 2>/dev/null
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
@@ -44,6 +48,6 @@ import_busybox() {
 # install + start; $@ are extra install flags
 dlite_up() {
 	need_image
-	"$DLITE" install --os "$OS" -d 8 -m 1 -c 2 -S "$T" --yes "$@" || fail "dlite install"
+	"$DLITE" install --os "$OS" -d 8 -m 2 -c 2 -S "$T" --yes "$@" || fail "dlite install"
 	"$DLITE" start || { "$DLITE" logs; tail -50 "$DLITE_HOME/run/console.log"; fail "dlite start"; }
 }

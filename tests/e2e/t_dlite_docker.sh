@@ -62,7 +62,7 @@ ok "docker events"
 
 # status reports what a user asks about
 "$DLITE" status --json >"$T/status.json" || fail "status"
-for k in '"state": "running"' '"pid"' '"uptime"' '"address"' '"cpus": 2' '"memory_gib": 1' '"os_version"' '"docker_version"'; do
+for k in '"state": "running"' '"pid"' '"uptime"' '"address"' '"cpus": 2' '"memory_gib": 2' '"os_version"' '"docker_version"'; do
 	grep -q "$k" "$T/status.json" || fail "status lacks $k: $(cat "$T/status.json")"
 done
 [ "$("$DLITE" ip)" = 127.0.0.1 ] || fail "dlite ip"
