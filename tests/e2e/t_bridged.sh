@@ -66,12 +66,25 @@ nsx ip route show | grep -q "^172.17.0.0/16 via $VM dev dlite0" || fail "no rout
 ok "route 172.17.0.0/16 via $VM"
 
 # over the route: HTTP by name (resolved by our DNS) and by address; ping
+grep -q "bridged: forwarding from" "$DLITE_HOME/run/console.log" ||
+	echo "note: the console has no 'bridged: forwarding' line: an image older than dlite.bridged=1 (run \`make image\`) drops forwarded traffic"
 page=$(nsx curl -sS --max-time 20 --resolve "web.docker:80:$got" http://web.docker/) || fail "curl web.docker"
 [ "$page" = hello-bridged ] || fail "curl web.docker: '$page'"
 page=$(nsx curl -sS --max-time 20 "http://$ADDR/") || fail "curl $ADDR"
 [ "$page" = hello-bridged ] || fail "curl $ADDR: '$page'"
 nsx busybox ping -c 1 -W 5 "$ADDR" >/dev/null || fail "ping $ADDR"
 ok "curl http://web.docker/ and ping over the route"
+
+# the agent's rule is what lets the host through docker's FORWARD policy
+# DROP: without it the container is unreachable, with it again reachable
+vmipt() { docker run --rm --privileged --pid host bb busybox nsenter -t 1 -m -n /usr/sbin/iptables -w "$@"; }
+nic=$(vmipt -S DOCKER-USER | sed -n 's/^-A DOCKER-USER -i \([^ ]*\) -j ACCEPT$/\1/p')
+[ -n "$nic" ] || fail "no DOCKER-USER accept rule in the VM: $(vmipt -S DOCKER-USER)"
+vmipt -D DOCKER-USER -i "$nic" -j ACCEPT || fail "iptables -D in the VM"
+nsx curl -sS --max-time 5 "http://$ADDR/" >/dev/null 2>&1 && fail "reachable without the forward rule (test is moot)"
+vmipt -I DOCKER-USER -i "$nic" -j ACCEPT || fail "iptables -I in the VM"
+[ "$(nsx curl -sS --max-time 20 "http://$ADDR/")" = hello-bridged ] || fail "curl after putting the rule back"
+ok "DOCKER-USER -i $nic -j ACCEPT is needed and there"
 
 # a new network gets a route, a removed one loses it
 docker network create --subnet 172.30.7.0/24 extra >/dev/null || fail "network create"
