@@ -572,15 +572,31 @@ static void conn_new(int fd)
 	timer_arm(&c->tm, HDR_TIMEOUT_MS);
 }
 
+/* Out of fds, a level-triggered listener would spin: accept with a spare
+ * fd kept for that and close at once (the client sees a plain close). */
+static int spare_fd = -1; /* reserved when the first listener opens */
+
+static void shed_one(int lfd)
+{
+	if (spare_fd >= 0) {
+		close(spare_fd);
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+	}
+	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 static void on_accept(struct watch *w, uint32_t ev)
 {
-	struct listener *l = w->data;
-
 	for (int i = 0; i < 64; i++) {
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				logmsg("channel %s: accept: %m", l->what);
+			if (errno == EMFILE || errno == ENFILE) {
+				log_reject("out of file descriptors");
+				shed_one(w->fd);
+				return;
+			}
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			return;
@@ -599,6 +615,8 @@ static int listen_on(int fd, const struct sockaddr *sa, socklen_t len, const cha
 	int one = 1;
 	struct listener *l;
 
+	if (spare_fd < 0)
+		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, sa, len) < 0 || listen(fd, 512) < 0)
 		goto fail;

@@ -20,11 +20,11 @@ bad() { echo "FAIL $*"; fails=$((fails + 1)); }
 # free TCP ports from the kernel
 PORTS=$(python3 -c '
 import socket
-ss = [socket.socket() for _ in range(4)]
+ss = [socket.socket() for _ in range(5)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))')
 set -- $PORTS
-AP=$1 EP=$2 UP=$3 BP=$4
+AP=$1 EP=$2 UP=$3 BP=$4 FP=$5
 
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$D/token"; echo >> "$D/token"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$D/wrong"; echo >> "$D/wrong"
@@ -177,7 +177,28 @@ while [ $i -lt 40 ]; do (echo ping | c control >> "$D/many") & i=$((i + 1)); don
 wait_n=0; while [ "$(wc -l < "$D/many")" -lt 40 ] && [ $wait_n -lt 100 ]; do sleep 0.1; wait_n=$((wait_n + 1)); done
 [ "$(grep -c 'ok pong' "$D/many")" -eq 40 ] && ok "40 concurrent connections" || bad "concurrent: $(wc -l < "$D/many")"
 
-# 8. still alive, no token in the log, poweroff ends host mode
+# 8. out of file descriptors: no busy loop, and it recovers
+( ulimit -n 20; exec "$A" --serve --listen 127.0.0.1:$FP --token-file "$D/token" 2> "$D/agent2.log" ) &
+A2=$!; PIDS="$PIDS $A2"
+for i in $(seq 300); do grep -q serving "$D/agent2.log" 2>/dev/null && break; sleep 0.1; done
+cpu() { awk '{ print $14 + $15 }' /proc/$A2/stat; }
+c0=$(cpu)
+timeout 20 python3 -c '
+import socket, sys, time
+ss = []
+for i in range(40):
+    try:
+        ss.append(socket.create_connection(("127.0.0.1", int(sys.argv[1]))))
+    except OSError:
+        pass
+time.sleep(2)' $FP
+c1=$(cpu)
+[ $((c1 - c0)) -lt 100 ] && ok "EMFILE: no busy loop ($((c1 - c0)) ticks in 2 s)" || bad "EMFILE: $((c1 - c0)) ticks in 2 s"
+[ "$(echo ping | timeout 20 "$A" --connect 127.0.0.1:$FP --token-file "$D/token" control)" = "ok pong" ] &&
+	ok "EMFILE: serves again afterwards" || bad "EMFILE: no recovery"
+kill $A2
+
+# 9. still alive, no token in the log, poweroff ends host mode
 kill -0 $AGENT 2>/dev/null && ok "agent alive after all that" || bad "agent died"
 grep -qi "$(cut -c1-16 "$D/token")" "$D/agent.log" && bad "token in the log" || ok "token never logged"
 gone() { n=0; while kill -0 $1 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done; ! kill -0 $1 2>/dev/null; }
