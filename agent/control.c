@@ -300,6 +300,11 @@ static void handle_line(struct ctl *c, char *line)
 		do_status(c);
 	else if (strncmp(line, "time ", 5) == 0)
 		do_time(c, line + 5);
+	else if (strcmp(line, "gettime") == 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		reply(c, "ok %lld.%09ld", (long long)ts.tv_sec, ts.tv_nsec);
+	}
 	else if (strcmp(line, "poweroff") == 0) {
 		reply(c, "ok");
 		flush(c);

@@ -18,6 +18,7 @@
  *                   ready           -> "ok ready" once dockerd answers _ping,
  *                                      else "err <why>"
  *                   time SEC.NSEC   -> sets CLOCK_REALTIME, "ok"
+ *                   gettime         -> "ok SEC.NSEC" (CLOCK_REALTIME)
  *                   status          -> "ok key=value key=value ..."
  *                   poweroff        -> "ok", then a clean shutdown
  */

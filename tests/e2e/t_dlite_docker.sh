@@ -68,6 +68,14 @@ done
 [ "$("$DLITE" ip)" = 127.0.0.1 ] || fail "dlite ip"
 ok "status"
 
+# ssh into the VM through the channel (no port on the host), logs
+[ "$("$DLITE" ssh echo from-the-vm </dev/null)" = from-the-vm ] || fail "dlite ssh"
+[ "$("$DLITE" ssh id -un </dev/null)" = docker ] || fail "dlite ssh user"
+ok "dlite ssh"
+"$DLITE" logs | grep -q "vm: ready" || fail "dlite logs"
+"$DLITE" logs --console | grep -q "dlite-stamp dockerd" || fail "dlite logs --console"
+ok "dlite logs"
+
 # start while running is refused; the engine keeps running
 "$DLITE" start 2>"$T/err" && fail "second start succeeded"
 grep -q "already running" "$T/err" || fail "second start: $(cat "$T/err")"
