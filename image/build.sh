@@ -202,6 +202,7 @@ DOCKER_GID=$(chroot "$R" getent group docker | cut -d: -f3)
 		usr/share/debconf usr/share/perl5 usr/lib/x86_64-linux-gnu/perl* usr/share/perl* \
 		usr/bin/perl* usr/bin/update-alternatives etc/dpkg usr/share/lintian \
 		var/lib/dpkg var/cache/* var/log/* var/lib/apt usr/share/bug usr/share/menu \
+		var/lib/ucf var/lib/systemd var/lib/pam \
 		usr/share/polkit-1 usr/share/pam-configs
 	mkdir -p var/cache var/log
 	# systemd: pulled by openssh-server (for sysusers); PID 1 is the agent
@@ -269,7 +270,9 @@ needed() { readelf -d "$1" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p';
 (
 	cd "$R"
 	find . -xdev -type f ! -path "./$LIBDIR/*.so*" ! -path "./usr/lib/modules/*" -size +1k |
-	while read -r f; do [ "$(head -c 4 "$f")" = "$(printf '\177ELF')" ] && echo "$f"; done > "$W/elf.roots"
+	while read -r f; do
+		if [ "$(head -c 4 "$f" | tr -d '\0')" = "$(printf '\177ELF')" ]; then echo "$f"; fi
+	done > "$W/elf.roots"
 	ls $LIBDIR | grep -E '^(libnss_|ld-linux)' > "$W/libs.keep" || true
 	todo=$(cat "$W/elf.roots")
 	while [ -n "$todo" ]; do
