@@ -194,14 +194,46 @@ bool data_disk_setup(const char *root_dev)
 	return true;
 }
 
+/* The image's erofs is built --all-root: /home/docker comes out root-owned
+ * (and 0700 from useradd), so give it back to docker. */
+static void fix_docker_home(void)
+{
+	char *pw = read_file("/etc/passwd", 1 << 20, NULL);
+	char *line = pw ? (strncmp(pw, "docker:", 7) == 0 ? pw : strstr(pw, "\ndocker:")) : NULL;
+	char *f[7] = { 0 };
+
+	if (line && *line == '\n')
+		line++;
+	if (line) {
+		line[strcspn(line, "\n")] = '\0';
+		/* name:pw:uid:gid:gecos:home:shell (fields may be empty) */
+		for (int i = 0; i < 7 && line; i++) {
+			f[i] = line;
+			line = strchr(line, ':');
+			if (line)
+				*line++ = '\0';
+		}
+	}
+	if (f[5] && f[5][0] == '/') {
+		uid_t uid = (uid_t)strtoul(f[2], NULL, 10);
+		gid_t gid = (gid_t)strtoul(f[3], NULL, 10);
+		mkdir_p(f[5], 0755);
+		if (chown(f[5], uid, gid) < 0 || chmod(f[5], 0755) < 0)
+			logmsg("chown %s: %m", f[5]);
+	}
+	free(pw);
+}
+
 /* The image makes user docker with a locked password ("!"); with
  * UsePAM no, sshd refuses even key logins for a locked account, so the
  * password becomes "*" (no password, not locked). */
 void ensure_docker_user(void)
 {
 	size_t len;
-	char *text = read_file("/etc/shadow", 1 << 20, &len);
+	char *text;
 
+	fix_docker_home();
+	text = read_file("/etc/shadow", 1 << 20, &len);
 	if (!text)
 		return;
 	char *line = strncmp(text, "docker:!", 8) == 0 ? text : strstr(text, "\ndocker:!");

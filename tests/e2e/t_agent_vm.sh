@@ -38,7 +38,7 @@ ctl() { echo "$1" | timeout 60 "$A" --connect "127.0.0.1:$PORT" --token-file "$D
 raw() { timeout 30 socat -t 30 - "TCP:127.0.0.1:$PORT" | od -An -tx1 | tr -d ' \n'; }
 
 boot() {
-	"$BV" start "$D" || die "boot-vm start"
+	"$BV" start "$D" "$@" || die "boot-vm start"
 	. "$D/env"
 	[ -z "$SOCAT" ] || kill "$SOCAT" 2>/dev/null
 	printf '#!/bin/sh\nexec "%s" --connect 127.0.0.1:%s --token-file "%s" docker\n' "$A" "$PORT" "$D/token" > "$D/dock.sh"
@@ -70,7 +70,11 @@ poweroff_and_wait() {
 }
 
 # ---------------------------------------------------------------- boot 1
-boot
+HAVE_SSH=
+if command -v ssh >/dev/null && command -v ssh-keygen >/dev/null; then
+	ssh-keygen -q -t ed25519 -N '' -C t_agent_vm -f "$D/id" && HAVE_SSH=1
+fi
+if [ -n "$HAVE_SSH" ]; then boot --ssh-key "$D/id.pub"; else boot; fi
 [ "$(ctl ping)" = "ok pong" ] && ok "control ping" || bad "control ping"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$D/wrong"
 r=$(echo ping | timeout 30 "$A" --connect "127.0.0.1:$PORT" --token-file "$D/wrong" control 2>&1); rc=$?
@@ -85,6 +89,13 @@ echo "$r" | grep -q OK && bad "wrong token reached docker" || ok "wrong token ne
 [ "$(ctl "time $(date +%s.%N)")" = ok ] && ok "control time" || bad "control time"
 r=$(printf 'GET /_ping HTTP/1.0\r\n\r\n' | timeout 60 "$A" --connect "127.0.0.1:$PORT" --token-file "$D/token" docker)
 echo "$r" | head -n1 | grep -q '200' && echo "$r" | tail -n1 | grep -qx OK && ok "_ping through the channel" || bad "_ping: $r"
+if [ -n "$HAVE_SSH" ]; then
+	# sshd on guest loopback, through the channel's tcp:22, key from the marker
+	r=$(timeout 120 ssh -F /dev/null -i "$D/id" -o IdentitiesOnly=yes -o BatchMode=yes \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+		-o ProxyCommand="$A --connect 127.0.0.1:$PORT --token-file $D/token tcp:22" docker@dlite 'cd && id -un' 2> "$D/ssh.err")
+	[ "$r" = docker ] && ok "ssh docker@ through tcp:22 with the marker's key" || bad "ssh: '$r' $(cat "$D/ssh.err")"
+fi
 st=$(ctl status); echo "     $st"
 echo "$st" | grep -q 'dockerd=up' && echo "$st" | grep -q 'data=formatted' && ok "status: dockerd up, data formatted" || bad "status 1"
 
@@ -109,12 +120,15 @@ poweroff_and_wait
 # ---------------------------------------------------------------- boot 2
 mv "$D/console.log" "$D/console-1.log"
 cp "$D/token" "$D/token-1"
-boot
+mkdir -p "$D/share" && echo shared > "$D/share/hello"
+boot --share "$D/share"
 st=$(ctl status); echo "     $st"
 echo "$st" | grep -q 'data=ok' && ok "second boot: data disk kept (not reformatted)" || bad "status 2: $st"
 grep -aq 'formatted /dev' "$D/console.log" && bad "second boot formatted the disk" || ok "no mkfs on second boot"
 [ "$(timeout 300 docker run --rm -v dlvol:/d bb cat /d/f)" = persisted ] && ok "volume data survived poweroff" ||
 	bad "volume data lost"
+[ "$(timeout 300 docker run --rm -v "$D/share:/s" bb cat /s/hello)" = shared ] &&
+	ok "9p share mounted at the same path" || bad "9p share"
 # the power button needs the image's button+evdev modules (see HACKING.md)
 if grep -aq 'for the power button' "$D/console.log"; then
 	poweroff_and_wait button
