@@ -252,7 +252,7 @@ DOCKER_GID=$(chroot "$R" getent group docker | cut -d: -f3)
 		usr/bin/infocmp usr/bin/tic usr/bin/toe usr/bin/tabs usr/bin/tset usr/bin/reset \
 		usr/bin/clear usr/bin/tput usr/sbin/add-shell usr/sbin/remove-shell \
 		usr/lib/x86_64-linux-gnu/libc_malloc_debug.so.0 usr/lib/x86_64-linux-gnu/libmemusage.so \
-		usr/lib/x86_64-linux-gnu/libpcprofile.so usr/bin/memusage*
+		usr/lib/x86_64-linux-gnu/libpcprofile.so usr/bin/memusage* usr/lib/x86_64-linux-gnu/*.a
 	rm -rf usr/lib/x86_64-linux-gnu/engines-3 usr/lib/x86_64-linux-gnu/ossl-modules \
 		usr/lib/x86_64-linux-gnu/audit usr/share/terminfo usr/lib/terminfo/[!dlvx]* \
 		usr/lib/x86_64-linux-gnu/security/pam_systemd* usr/lib/x86_64-linux-gnu/security/pam_userdb.so
@@ -266,36 +266,26 @@ DOCKER_GID=$(chroot "$R" getent group docker | cut -d: -f3)
 # every ELF file outside the top of the library directory (executables, PAM
 # and xtables plugins, which are dlopen()ed) plus NSS modules; drop the rest.
 LIBDIR=usr/lib/x86_64-linux-gnu
-needed() { readelf -d "$1" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
+needed() { xargs -0 -r readelf -d 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort -u; }
 (
 	cd "$R"
-	find . -xdev -type f ! -path "./$LIBDIR/*.so*" ! -path "./usr/lib/modules/*" -size +1k |
-	while read -r f; do
-		if [ "$(head -c 4 "$f" | tr -d '\0')" = "$(printf '\177ELF')" ]; then echo "$f"; fi
-	done > "$W/elf.roots"
-	ls $LIBDIR | grep -E '^(libnss_|ld-linux)' > "$W/libs.keep" || true
-	todo=$(cat "$W/elf.roots")
-	while [ -n "$todo" ]; do
-		next=
-		for f in $todo; do
-			for l in $(needed "$f"); do
-				grep -qxF "$l" "$W/libs.keep" && continue
-				echo "$l" >> "$W/libs.keep"
-				[ -e "$LIBDIR/$l" ] && next="$next $LIBDIR/$l"
-			done
-		done
-		todo=$next
+	find . -xdev -type f ! -path "./$LIBDIR/*.so*" ! -path "./usr/lib/modules/*" -print0 | needed > "$W/libs.keep"
+	ls $LIBDIR | grep -E '^(libnss_|ld-linux)' >> "$W/libs.keep" || true
+	while :; do
+		sort -u "$W/libs.keep" -o "$W/libs.keep"
+		while read -r l; do [ -e "$LIBDIR/$l" ] && printf '%s\0' "$LIBDIR/$l"; done < "$W/libs.keep" |
+			needed > "$W/libs.more"
+		cat "$W/libs.keep" "$W/libs.more" | sort -u > "$W/libs.new"
+		cmp -s "$W/libs.new" "$W/libs.keep" && break
+		mv "$W/libs.new" "$W/libs.keep"
 	done
+	# kept sonames and the files their symlinks point to
+	while read -r l; do
+		echo "$l"
+		[ -L "$LIBDIR/$l" ] && basename "$(readlink "$LIBDIR/$l")"
+	done < "$W/libs.keep" | sort -u > "$W/libs.files"
 	for f in $LIBDIR/*.so*; do
-		[ -e "$f" ] || [ -L "$f" ] || continue
-		b=${f##*/}
-		grep -qxF "$b" "$W/libs.keep" && continue
-		# keep the real file behind a kept soname symlink
-		keep=0
-		for k in $(cat "$W/libs.keep"); do
-			[ -L "$LIBDIR/$k" ] && [ "$(readlink "$LIBDIR/$k")" = "$b" ] && { keep=1; break; }
-		done
-		[ $keep = 1 ] || rm -f "$f"
+		grep -qxF "${f##*/}" "$W/libs.files" || rm -f "$f"
 	done
 )
 # modules of the root
@@ -319,9 +309,10 @@ for d in "$HERE"/rootfs; do [ -d "$d" ] && cp -a "$d"/. "$R"/; done
 say "root tree: $(du -sm "$R" | cut -f1) MiB"
 
 # ---------------------------------------------------------------- root.erofs
-# lz4hc: fastest to decompress on TCG (where dockerd's and containerd's page
-# faults pay for it); lzma: smaller. See image/README.md for the figures.
-COMP=${DLITE_EROFS_COMP:-lzma,level=6}
+# lz4hc (default): fastest to decompress on TCG, where dockerd's and
+# containerd's page faults pay for it; lzma (DLITE_EROFS_COMP=lzma,level=6)
+# is 37 MB smaller but boots 40 s slower. See image/README.md.
+COMP=${DLITE_EROFS_COMP:-lz4hc,level=12}
 say "mkfs.erofs -z$COMP"
 rm -f "$OUT/root.erofs.tmp"
 # shellcheck disable=SC2086
