@@ -184,7 +184,8 @@ chroot "$R" /bin/sh -e <<'EOF'
 # user docker (uid 1000, group docker from docker.io's postinst)
 getent group docker >/dev/null || groupadd --system docker
 useradd --uid 1000 --gid docker --shell /bin/sh --home-dir /home/docker --create-home docker
-passwd -l docker >/dev/null 2>&1 || true
+# no password, but not "locked" (sshd refuses keys for locked accounts)
+usermod -p '*' docker
 # sshd host keys are per-VM: the agent keeps them on the data disk
 rm -f /etc/ssh/ssh_host_*
 EOF
