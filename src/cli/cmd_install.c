@@ -189,13 +189,8 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 
 	/* the OS source, checked before anything is written */
 	char src[4096];
-	if (os) {
-		snprintf(src, sizeof(src), "%s", os);
-	} else if (version && getenv("DLITE_OS_URL")) {
-		snprintf(src, sizeof(src), "%s/%s/", getenv("DLITE_OS_URL"), version);
-	} else if (cli_default_os(src, sizeof(src), e) < 0) {
+	if (os_source(os, version, src, sizeof(src), e) < 0)
 		return -1;
-	}
 
 	if (existing) {
 		if (cli_daemon_running(ctx))
@@ -222,14 +217,9 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 
 	struct dl_manifest m;
 	char staged[1200];
-	if (os_install(src, ctx->paths.os_dir, &m, e) < 0)
+	if (os_stage(src, version, ctx->paths.os_dir, &m, e) < 0)
 		return -1;
 	snprintf(staged, sizeof(staged), "%s.new", ctx->paths.os_dir);
-	if (version && strcmp(version, m.image_version) != 0) {
-		os_rmdir(staged);
-		return dl_fail(e, 0, "-v %s: the image at %s is version %s; set DLITE_OS_URL or pass "
-				     "--os", version, src, m.image_version);
-	}
 	if (os_swap_in(staged, ctx->paths.os_dir, ctx->paths.os_prev, e) < 0)
 		return -1;
 

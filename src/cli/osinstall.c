@@ -197,3 +197,32 @@ int os_swap_in(const char *staged, const char *current, const char *previous, st
 	}
 	return 0;
 }
+
+int os_source(const char *os, const char *version, char *out, size_t n, struct dl_err *e)
+{
+	if (os) {
+		snprintf(out, n, "%s", os);
+		return 0;
+	}
+	if (version && getenv("DLITE_OS_URL")) {
+		snprintf(out, n, "%s/%s/", getenv("DLITE_OS_URL"), version);
+		return 0;
+	}
+	return cli_default_os(out, n, e);
+}
+
+int os_stage(const char *src, const char *version, const char *dest, struct dl_manifest *m,
+	     struct dl_err *e)
+{
+	char staged[4200];
+
+	if (os_install(src, dest, m, e) < 0)
+		return -1;
+	if (version && strcmp(version, m->image_version) != 0) {
+		snprintf(staged, sizeof(staged), "%s.new", dest);
+		os_rmdir(staged);
+		return dl_fail(e, 0, "-v %s: the image at %s is version %s; set DLITE_OS_URL or pass "
+				     "--os", version, src, m->image_version);
+	}
+	return 0;
+}

@@ -1,4 +1,5 @@
 #include "config.h"
+#include "host/hosts.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -58,29 +59,6 @@ void dl_config_defaults(struct dl_config *c, const char *home, const char *dlite
 	c->dns_port = 5354;
 }
 
-static int hostname_ok(const char *h)
-{
-	size_t len = strlen(h), lab = 0;
-
-	if (len == 0 || len > DL_HOSTNAME_MAX)
-		return 0;
-	for (size_t i = 0; i <= len; i++) {
-		char ch = h[i];
-		if (ch == '.' || ch == '\0') {
-			if (lab == 0 || lab > 63 || h[i - 1] == '-')
-				return 0;
-			lab = 0;
-			continue;
-		}
-		int alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			    (ch >= '0' && ch <= '9');
-		if (!alnum && !(ch == '-' && lab > 0))
-			return 0;
-		lab++;
-	}
-	return 1;
-}
-
 static int one_of(const char *v, const char *const *set)
 {
 	for (; *set; set++)
@@ -103,7 +81,7 @@ int dl_config_validate(const struct dl_config *c, struct dl_err *e)
 			return dl_fail(e, 0, "%s: %d is out of range; use %d to %d", keys[i].name, v,
 				       keys[i].min, keys[i].max);
 	}
-	if (!hostname_ok(c->hostname))
+	if (!dl_hostname_valid(c->hostname))
 		return dl_fail(e, 0,
 			       "hostname: \"%s\" is not a valid host name; use letters, digits, "
 			       "'-' and dots, like local.docker",

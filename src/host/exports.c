@@ -1,4 +1,5 @@
 #include "exports.h"
+#include "lines.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -56,27 +57,6 @@ static int covers(const char *a, const char *b)
 
 /* ---- physical lines and dlite blocks ---- */
 
-struct line {
-	size_t start, clen, eollen;
-};
-
-static struct line next_line(const char *t, size_t len, size_t pos)
-{
-	struct line l = { pos, 0, 0 };
-	const char *nl = pos < len ? memchr(t + pos, '\n', len - pos) : NULL;
-
-	if (!nl) {
-		l.clen = len - pos;
-		return l;
-	}
-	l.clen = (size_t)(nl - (t + pos));
-	l.eollen = 1;
-	if (l.clen && t[pos + l.clen - 1] == '\r') {
-		l.clen--;
-		l.eollen = 2;
-	}
-	return l;
-}
 
 static int line_is(const char *t, const struct line *l, const char *marker)
 {

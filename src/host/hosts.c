@@ -1,4 +1,5 @@
 #include "hosts.h"
+#include "lines.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,28 +54,6 @@ int dl_addr_check(const char *addr, struct dl_err *e)
 		       addr ? addr : "");
 }
 
-/* One physical line: [start, start+clen) content, then eollen bytes of EOL. */
-struct line {
-	size_t start, clen, eollen;
-};
-
-static struct line next_line(const char *t, size_t len, size_t pos)
-{
-	struct line l = { pos, 0, 0 };
-	const char *nl = pos < len ? memchr(t + pos, '\n', len - pos) : NULL;
-
-	if (!nl) {
-		l.clen = len - pos;
-		return l;
-	}
-	l.clen = (size_t)(nl - (t + pos));
-	l.eollen = 1;
-	if (l.clen && t[pos + l.clen - 1] == '\r') {
-		l.clen--;
-		l.eollen = 2;
-	}
-	return l;
-}
 
 static int is_dlite_line(const char *t, const struct line *l)
 {
