@@ -318,7 +318,7 @@ say "mkfs.erofs -z$COMP"
 rm -f "$OUT/root.erofs.tmp"
 # shellcheck disable=SC2086
 $MKFS --quiet -z"$COMP" -C1048576 -Eztailpacking,fragments,dedupe --workers="$(nproc)" \
-	-T"${SOURCE_DATE_EPOCH:-0}" --all-root -L dlite-root \
+	-T"${SOURCE_DATE_EPOCH:-0}" -L dlite-root \
 	"$OUT/root.erofs.tmp" "$R" >/dev/null
 mv "$OUT/root.erofs.tmp" "$OUT/root.erofs"
 
