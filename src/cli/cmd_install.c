@@ -239,7 +239,7 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 	char vmaddr[64];
 	if (strcmp(ctx->cfg.network, "bridged") == 0) {
 		snprintf(vmaddr, sizeof(vmaddr), "%s", ctx->cfg.bridge_addr);
-		*strchrnul(vmaddr, '/') = '\0';
+		vmaddr[strcspn(vmaddr, "/")] = '\0';
 		addr = vmaddr;
 	}
 	if (cli_hosts_edit(addr, ctx->cfg.hostname, e) < 0)

@@ -61,7 +61,7 @@ static int run(const char *const *argv, char *out, size_t outlen)
 	int p[2];
 	if (outlen)
 		out[0] = '\0';
-	if (pipe2(p, O_CLOEXEC) < 0)
+	if (dl_pipe(p, 0) < 0)
 		return -1;
 	pid_t pid = fork();
 	if (pid < 0) {

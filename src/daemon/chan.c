@@ -34,6 +34,22 @@ int dl_set_nonblock(int fd, int on)
 	return fcntl(fd, F_SETFL, fl);
 }
 
+int dl_pipe(int p[2], int nonblock)
+{
+#ifdef __linux__
+	return pipe2(p, O_CLOEXEC | (nonblock ? O_NONBLOCK : 0));
+#else
+	if (pipe(p) < 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		fcntl(p[i], F_SETFD, FD_CLOEXEC);
+		if (nonblock)
+			dl_set_nonblock(p[i], 1);
+	}
+	return 0;
+#endif
+}
+
 static void set_nosigpipe(int fd)
 {
 #ifdef SO_NOSIGPIPE

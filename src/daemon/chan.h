@@ -80,5 +80,7 @@ int dl_socket_nb(int domain, int type);
 int dl_accept_nb(int lfd, struct sockaddr *sa, socklen_t *len);
 int dl_set_nonblock(int fd, int on);
 void dl_set_nodelay(int fd);
+/* pipe2(O_CLOEXEC [| O_NONBLOCK]) where it exists, pipe + fcntl elsewhere. */
+int dl_pipe(int p[2], int nonblock);
 
 #endif

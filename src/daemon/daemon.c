@@ -132,7 +132,7 @@ static int write_token_and_initrd(struct daemon *d, struct dl_err *e)
 	char *base = NULL;
 	size_t baselen = 0, seglen = 0;
 
-	if (getrandom(tok, sizeof(tok), 0) != sizeof(tok))
+	if (getentropy(tok, sizeof(tok)) < 0)
 		return dl_fail(e, errno, "cannot get random bytes for the channel token");
 	for (int i = 0; i < DL_TOKEN_LEN; i++)
 		sprintf(hex + 2 * i, "%02x", tok[i]);
@@ -283,6 +283,12 @@ static int vm_spawn(struct daemon *d, struct dl_err *e)
 	if (resolve_accel(d, e) < 0)
 		return -1;
 	dl_engine_parse(d->cfg.engine, &s.engine);
+	/* hyperkit and vfkit have argv builders (golden-tested) but their
+	 * channel (vsock through a unix socket) and console (pty) are not
+	 * wired into the daemon yet */
+	if (s.engine != DL_ENGINE_QEMU)
+		return dl_fail(e, 0, "engine %s is not driven by this dlite yet; run `dlite config "
+				     "set engine qemu`", d->cfg.engine);
 #if defined(__aarch64__)
 	s.arch = DL_ARCH_AARCH64;
 #else

@@ -336,7 +336,7 @@ struct dl_watch *dl_watch_new(struct event_base *base, const struct dl_config *c
 	w->cfg = *cfg;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
-	if (pipe2(w->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+	if (dl_pipe(w->wake, 1) < 0) {
 		free(w);
 		return dl_fail(e, errno, "pipe"), NULL;
 	}
