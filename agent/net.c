@@ -24,6 +24,17 @@
 
 #define SHARE_TAG "dlite-share"
 
+static int hexdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 const char *cmdline_get(const char *key)
 {
 	static char *cmdline;
@@ -42,9 +53,21 @@ const char *cmdline_get(const char *key)
 		size_t n = strcspn(p, " \n");
 		if (n >= sizeof(value))
 			return NULL;
-		/* returned copies are short-lived: callers strdup what they keep */
-		memcpy(value, p, n);
-		value[n] = '\0';
+		/* returned copies are short-lived: callers strdup what they keep.
+		 * The host percent-encodes values (a share path may hold spaces). */
+		size_t o = 0;
+		for (size_t i = 0; i < n; i++) {
+			int hi, lo;
+			if (p[i] == '%' && i + 2 < n &&
+			    (hi = hexdigit(p[i + 1])) >= 0 && (lo = hexdigit(p[i + 2])) >= 0 &&
+			    (hi || lo)) {
+				value[o++] = (char)(hi << 4 | lo);
+				i += 2;
+			} else {
+				value[o++] = p[i];
+			}
+		}
+		value[o] = '\0';
 		return value;
 	}
 	return NULL;

@@ -10,14 +10,16 @@ if [ "$(id -u)" = 0 ] && [ -z "${DLITE_TEST_AS_USER:-}" ]; then
 fi
 . "$here/lib.sh"
 me=$(id -un)
-dlite_up
+# a share whose path has a space: the kernel command line carries it encoded
+mkdir -p "$T/my share"
+dlite_up -S "$T/my share"
 import_busybox
 cc -static -O2 -o "$T/udpecho" "$here/udpecho.c" || fail "build udpecho"
 mkdir -p "$T/img" && cp "$T/udpecho" "$T/img/" && printf 'FROM bb\nCOPY udpecho /bin/udpecho\n' >"$T/img/Dockerfile"
 DOCKER_BUILDKIT=0 docker build -q -t bbudp "$T/img" >/dev/null || fail "build bbudp"
 
 # ---- share: the folder is at the same path inside the VM ----
-S="$T/work"; mkdir -p "$S"
+S="$T/my share/work"; mkdir -p "$S"
 echo "from host" >"$S/hostfile"
 [ "$(docker run --rm -v "$S":/src bb cat /src/hostfile)" = "from host" ] || fail "container can't read a host file"
 docker run --rm -v "$S":/src bb sh -c 'echo from container > /src/cfile; mkdir /src/cdir' || fail "container write"
@@ -54,9 +56,9 @@ ok "edits, renames and unlinks seen on both sides"
 
 # ---- published ports ----
 P1=$((20000 + $$ % 10000)); P2=$((P1 + 1)); PU=$((P1 + 2))
-mkdir -p "$T/www" && echo "hello over the forward" >"$T/www/index.html"
+W="$T/my share/www"; mkdir -p "$W" && echo "hello over the forward" >"$W/index.html"
 t0=$(date +%s.%N)
-docker run -d --name web -v "$T/www":/www -p "$P1:80" bb httpd -f -p 80 -h /www >/dev/null || fail "run web"
+docker run -d --name web -v "$W":/www -p "$P1:80" bb httpd -f -p 80 -h /www >/dev/null || fail "run web"
 t1=$(date +%s.%N)
 i=0
 until curl -fsS "http://127.0.0.1:$P1/" >"$T/got" 2>/dev/null; do
@@ -78,7 +80,7 @@ ok "UDP forward"
 socat TCP-LISTEN:$P2,bind=127.0.0.1,reuseaddr,fork EXEC:true &
 blocker=$!
 sleep 0.5
-docker run -d --name web2 -v "$T/www":/www -p "$P2:80" bb httpd -f -p 80 -h /www >/dev/null || fail "run web2"
+docker run -d --name web2 -v "$W":/www -p "$P2:80" bb httpd -f -p 80 -h /www >/dev/null || fail "run web2"
 sleep 2
 "$DLITE" status >"$T/status" || fail "status"
 grep "$P2" "$T/status" | grep -qi "fail\|in use" || fail "taken port not shown in status: $(cat "$T/status")"
