@@ -142,7 +142,8 @@ static int chan_sockaddr(const struct dl_chan_cfg *cfg, struct sockaddr_storage 
 		return -1;
 #endif
 	}
-	case DL_CHAN_UNIX: {
+	case DL_CHAN_UNIX:
+	case DL_CHAN_HYPERKIT: {
 		struct sockaddr_un *un = (struct sockaddr_un *)ss;
 		size_t n = strnlen(cfg->path, sizeof(cfg->path));
 		if (n == 0 || n >= sizeof(un->sun_path) || n >= sizeof(cfg->path)) {
@@ -174,10 +175,22 @@ const char *dl_chan_cfg_str(const struct dl_chan_cfg *cfg, char *buf, size_t len
 	case DL_CHAN_UNIX:
 		snprintf(buf, len, "unix:%s", cfg->path);
 		break;
+	case DL_CHAN_HYPERKIT:
+		snprintf(buf, len, "hyperkit:%s:%u:%u", cfg->path, cfg->cid, cfg->port);
+		break;
 	default:
 		snprintf(buf, len, "?");
 	}
 	return buf;
+}
+
+size_t dl_chan_preamble(const struct dl_chan_cfg *cfg, uint8_t buf[DL_CHAN_PREAMBLE_MAX])
+{
+	if (cfg->kind != DL_CHAN_HYPERKIT)
+		return 0;
+	int n = snprintf((char *)buf, DL_CHAN_PREAMBLE_MAX, "%08x.%08x\n", cfg->cid,
+			 (unsigned)cfg->port);
+	return n > 0 && n < DL_CHAN_PREAMBLE_MAX ? (size_t)n : 0;
 }
 
 static int parse_port(const char *s, uint16_t *port)
@@ -205,6 +218,34 @@ int dl_chan_cfg_parse(struct dl_chan_cfg *cfg, const char *spec, struct dl_err *
 			return dl_fail(e, 0, "channel socket path is empty or too long: %s", spec);
 		cfg->kind = DL_CHAN_UNIX;
 		memcpy(cfg->path, spec + 5, n + 1);
+		return 0;
+	}
+	if (strncmp(spec, "hyperkit:", 9) == 0) {
+		/* hyperkit:PATH:CID:PORT; PATH may hold colons, CID and PORT not */
+		const char *p = spec + 9, *c2 = strrchr(p, ':'), *c1;
+		uint16_t port;
+		char *end;
+		if (!c2 || parse_port(c2 + 1, &port) < 0)
+			return dl_fail(e, 0, "bad channel %s: use hyperkit:PATH:CID:PORT", spec);
+		size_t i = (size_t)(c2 - p);
+		while (i > 0 && p[i - 1] != ':')
+			i--;
+		if (i < 2) /* no second colon, or an empty PATH */
+			return dl_fail(e, 0, "bad channel %s: use hyperkit:PATH:CID:PORT", spec);
+		c1 = p + i - 1;
+		errno = 0;
+		unsigned long cid = strtoul(c1 + 1, &end, 10);
+		if (errno || end != c2 || c1 + 1 == c2 || c1[1] < '0' || c1[1] > '9' ||
+		    cid > 0xffffffffUL)
+			return dl_fail(e, 0, "bad channel %s: use hyperkit:PATH:CID:PORT", spec);
+		size_t n = (size_t)(c1 - p);
+		if (n >= sizeof(cfg->path) || n >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return dl_fail(e, 0, "channel socket path is too long: %s", spec);
+		cfg->kind = DL_CHAN_HYPERKIT;
+		memcpy(cfg->path, p, n);
+		cfg->path[n] = '\0';
+		cfg->cid = (unsigned)cid;
+		cfg->port = port;
 		return 0;
 	}
 	if (strncmp(spec, "vsock:", 6) == 0) {
@@ -254,7 +295,8 @@ int dl_chan_cfg_parse(struct dl_chan_cfg *cfg, const char *spec, struct dl_err *
 		memcpy(cfg->host, host, sizeof(host));
 		return 0;
 	}
-	return dl_fail(e, 0, "bad channel %s: use tcp:HOST:PORT, vsock:CID:PORT or unix:PATH", spec);
+	return dl_fail(e, 0, "bad channel %s: use tcp:HOST:PORT, vsock:CID:PORT, unix:PATH or "
+		       "hyperkit:PATH:CID:PORT", spec);
 }
 
 /* ---- async open ---- */
@@ -269,7 +311,8 @@ struct chan_op {
 	struct timeval deadline;
 	void (*cb)(int fd, int err, void *arg);
 	void *arg;
-	uint8_t hdr[DL_HDR_LEN];
+	size_t outlen;	/* preamble (hyperkit) + header */
+	uint8_t out[DL_CHAN_PREAMBLE_MAX + DL_HDR_LEN];
 	uint8_t reply[DL_REPLY_LEN];
 	struct chan_op *next_free;
 };
@@ -346,11 +389,11 @@ static void op_step(struct chan_op *op)
 	ssize_t n;
 
 	if (op->state == OP_SENDING) {
-		while (op->off < DL_HDR_LEN) {
+		while (op->off < op->outlen) {
 #ifdef MSG_NOSIGNAL
-			n = send(op->fd, op->hdr + op->off, DL_HDR_LEN - op->off, MSG_NOSIGNAL);
+			n = send(op->fd, op->out + op->off, op->outlen - op->off, MSG_NOSIGNAL);
 #else
-			n = send(op->fd, op->hdr + op->off, DL_HDR_LEN - op->off, 0);
+			n = send(op->fd, op->out + op->off, op->outlen - op->off, 0);
 #endif
 			if (n > 0) {
 				op->off += (size_t)n;
@@ -437,12 +480,14 @@ int dl_chan_open(struct event_base *base, const struct dl_chan_cfg *cfg,
 	op = op_alloc();
 	if (!op)
 		return -1;
-	memset(op, 0, offsetof(struct chan_op, hdr));
-	if (dl_hdr_encode(op->hdr, cfg->token, target) < 0) {
+	memset(op, 0, offsetof(struct chan_op, out));
+	op->outlen = dl_chan_preamble(cfg, op->out);
+	if (dl_hdr_encode(op->out + op->outlen, cfg->token, target) < 0) {
 		op_release(op);
 		errno = EINVAL;
 		return -1;
 	}
+	op->outlen += DL_HDR_LEN;
 	op->base = base;
 	op->cb = cb;
 	op->arg = arg;
@@ -516,15 +561,16 @@ static int dial_nb(const struct dl_chan_cfg *cfg, const char *target,
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	uint8_t hdr[DL_HDR_LEN], reply[DL_REPLY_LEN];
+	uint8_t hdr[DL_CHAN_PREAMBLE_MAX + DL_HDR_LEN], reply[DL_REPLY_LEN];
 	char where[160];
-	size_t off;
+	size_t off, hlen = dl_chan_preamble(cfg, hdr);
 	int fd, err = 0;
 	socklen_t elen = sizeof(err);
 
 	dl_chan_cfg_str(cfg, where, sizeof(where));
-	if (dl_hdr_encode(hdr, cfg->token, target) < 0)
+	if (dl_hdr_encode(hdr + hlen, cfg->token, target) < 0)
 		return dl_fail(e, 0, "bad channel target '%s'", target);
+	hlen += DL_HDR_LEN;
 	if (chan_sockaddr(cfg, &ss, &sslen) < 0)
 		return dl_fail(e, errno, "bad channel address %s", where);
 	fd = dl_socket_nb(ss.ss_family, SOCK_STREAM);
@@ -544,11 +590,11 @@ static int dial_nb(const struct dl_chan_cfg *cfg, const char *target,
 			goto fail;
 		}
 	}
-	for (off = 0; off < DL_HDR_LEN;) {
+	for (off = 0; off < hlen;) {
 #ifdef MSG_NOSIGNAL
-		ssize_t n = send(fd, hdr + off, DL_HDR_LEN - off, MSG_NOSIGNAL);
+		ssize_t n = send(fd, hdr + off, hlen - off, MSG_NOSIGNAL);
 #else
-		ssize_t n = send(fd, hdr + off, DL_HDR_LEN - off, 0);
+		ssize_t n = send(fd, hdr + off, hlen - off, 0);
 #endif
 		if (n > 0)
 			off += (size_t)n;
@@ -564,7 +610,9 @@ static int dial_nb(const struct dl_chan_cfg *cfg, const char *target,
 			off += (size_t)n;
 		else if (n == 0) {
 			close(fd);
-			return dl_fail(e, 0, "the agent at %s closed the channel (wrong token?)", where);
+			return dl_fail(e, 0, "the agent at %s closed the channel (%s)", where,
+				       cfg->kind == DL_CHAN_HYPERKIT ? "is the guest up yet? wrong token?"
+								     : "wrong token?");
 		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			if (wait_fd(fd, POLLIN, deadline) < 0)
 				goto fail;

@@ -19,12 +19,24 @@
 
 struct event_base;
 
+/*
+ * DL_CHAN_HYPERKIT: hyperkit's virtio-sock.  The host connects to the unix
+ * socket RUN/vsock/connect (path) and first writes the preamble
+ * "%08x.%08x\n" (guest CID, guest port, lowercase hex: "00000003.00001423\n"
+ * for CID 3 port 5155); hyperkit then opens a vsock stream to the guest and
+ * the socket carries it (no reply to the preamble: if nobody listens in the
+ * guest, hyperkit closes the socket, which shows as EPROTO/"closed").
+ * vfkit needs no kind of its own: it listens on a plain unix socket
+ * (RUN/agent.sock) and forwards each connection to guest vsock 5155.
+ */
+#define DL_CHAN_PREAMBLE_MAX 24
+
 struct dl_chan_cfg {
-	enum { DL_CHAN_TCP, DL_CHAN_VSOCK, DL_CHAN_UNIX } kind;
+	enum { DL_CHAN_TCP, DL_CHAN_VSOCK, DL_CHAN_UNIX, DL_CHAN_HYPERKIT } kind;
 	char host[64];   /* TCP: numeric IPv4/IPv6 address, e.g. "127.0.0.1" */
-	uint16_t port;   /* TCP and vsock */
-	unsigned cid;    /* vsock */
-	char path[108];  /* unix */
+	uint16_t port;   /* TCP, vsock and hyperkit (the guest's vsock port) */
+	unsigned cid;    /* vsock and hyperkit (the guest's CID) */
+	char path[108];  /* unix; hyperkit: its "connect" socket */
 	uint8_t token[DL_TOKEN_LEN];
 };
 
@@ -62,12 +74,18 @@ int dl_chan_control(const struct dl_chan_cfg *cfg, const char *request_line,
 		    char *reply, size_t replylen, int timeout_ms,
 		    struct dl_err *e);
 
-/* Parse "tcp:HOST:PORT", "tcp:PORT" (127.0.0.1), "vsock:CID:PORT" or
- * "unix:PATH" into cfg (token untouched).  Returns 0 or -1 with *e. */
+/* Parse "tcp:HOST:PORT", "tcp:PORT" (127.0.0.1), "vsock:CID:PORT",
+ * "unix:PATH" or "hyperkit:PATH:CID:PORT" (PATH = RUN/vsock/connect; the
+ * last two colons split it) into cfg (token untouched).  0 or -1 with *e. */
 int dl_chan_cfg_parse(struct dl_chan_cfg *cfg, const char *spec, struct dl_err *e);
 
-/* Human-readable "tcp:127.0.0.1:5155" etc. */
+/* Human-readable "tcp:127.0.0.1:5155" etc.; parses back with
+ * dl_chan_cfg_parse. */
 const char *dl_chan_cfg_str(const struct dl_chan_cfg *cfg, char *buf, size_t len);
+
+/* The bytes written before the header: hyperkit's "CID.PORT\n" preamble,
+ * nothing for the other kinds.  Returns the length (< DL_CHAN_PREAMBLE_MAX). */
+size_t dl_chan_preamble(const struct dl_chan_cfg *cfg, uint8_t buf[DL_CHAN_PREAMBLE_MAX]);
 
 /* Socket helpers shared by the daemon's data-path files. */
 #ifndef MSG_NOSIGNAL

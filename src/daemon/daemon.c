@@ -37,6 +37,7 @@
 #include "daemon/bridge.h"
 #include "daemon/chan.h"
 #include "daemon/daemon.h"
+#include "daemon/engine.h"
 #include "daemon/log.h"
 #include "daemon/proxy.h"
 #include "daemon/watch.h"
@@ -283,12 +284,6 @@ static int vm_spawn(struct daemon *d, struct dl_err *e)
 	if (resolve_accel(d, e) < 0)
 		return -1;
 	dl_engine_parse(d->cfg.engine, &s.engine);
-	/* hyperkit and vfkit have argv builders (golden-tested) but their
-	 * channel (vsock through a unix socket) and console (pty) are not
-	 * wired into the daemon yet */
-	if (s.engine != DL_ENGINE_QEMU)
-		return dl_fail(e, 0, "engine %s is not driven by this dlite yet; run `dlite config "
-				     "set engine qemu`", d->cfg.engine);
 #if defined(__aarch64__)
 	s.arch = DL_ARCH_AARCH64;
 #else
@@ -320,6 +315,11 @@ static int vm_spawn(struct daemon *d, struct dl_err *e)
 	s.run_dir = d->paths->run;
 	if (dl_bridge_up(d->bridge, &s, &d->chan, e) < 0)
 		return -1;
+	/* hyperkit, vfkit: vmnet address, their share, vsock channel (engine.c) */
+	if (s.engine != DL_ENGINE_QEMU && dl_engine_setup(d->paths, &d->cfg, &s, &d->chan, e) < 0) {
+		dl_bridge_down(d->bridge);
+		return -1;
+	}
 	if (dl_vm_argv(&s, &argv, e) < 0) {
 		dl_bridge_down(d->bridge);
 		return -1;
@@ -349,6 +349,7 @@ static int vm_spawn(struct daemon *d, struct dl_err *e)
 	       dl_accel_name(d->accel), d->probing ? ", probing" : "",
 	       dl_chan_cfg_str(&d->chan, chan, sizeof(chan)));
 	dl_argv_free(argv);
+	dl_engine_spawned(d->base, d->paths, s.engine, pid); /* hyperkit: console pty copy */
 	d->vm_pid = pid;
 	d->t_start = now();
 	d->state = ST_STARTING;
