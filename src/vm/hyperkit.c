@@ -8,7 +8,7 @@
  * RUN/console.pty (the daemon reads it and appends the text to
  * console.log) and to RUN/console.ring, hyperkit's mmap'd ring log kept
  * for post-mortems.  Channel: the host reaches guest vsock port 5155 by
- * connecting to RUN/vsock/connect and writing "00000003.000014a3\n".
+ * connecting to RUN/vsock/connect and writing "00000003.00001423\n".
  * Share: NFS from the host (dlite.sharefs=nfs dlite.nfs=HOST:PATH).
  *
  * hyperkit splits its option strings on commas without an escape, so
