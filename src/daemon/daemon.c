@@ -124,6 +124,13 @@ static void flush_waiters(struct bufferevent **w, int *n, bool ok, const char *m
 	*n = 0;
 }
 
+/* Leave the loop once pending replies had a moment to flush. */
+static void quit_soon(struct daemon *d)
+{
+	struct timeval tv = { 0, 200000 };
+	event_base_loopexit(d->base, &tv);
+}
+
 /* ---- VM ---- */
 
 static int write_token_and_initrd(struct daemon *d, struct dl_err *e)
@@ -457,7 +464,7 @@ static void vm_exited(struct daemon *d, int status)
 		dl_log(DL_LOG_INFO, "vm: powered off");
 		flush_waiters(d->stop_waiters, &d->nstop, true, NULL, now() - d->t_stop);
 		if (d->quitting)
-			event_base_loopexit(d->base, NULL);
+			quit_soon(d);
 		return;
 	}
 	if (d->probing) {
@@ -595,7 +602,7 @@ static void on_quit_signal(evutil_socket_t fd, short what, void *arg)
 	dl_log(DL_LOG_INFO, "daemon: signal %d: stopping", (int)fd);
 	d->quitting = true;
 	if (d->state == ST_STOPPED)
-		event_base_loopexit(d->base, NULL);
+		quit_soon(d);
 	else
 		stop_request(d, NULL);
 }
@@ -655,7 +662,7 @@ static void ctl_read(struct bufferevent *bev, void *arg)
 		d->quitting = true;
 		if (d->state == ST_STOPPED) {
 			reply(bev, json_pack("{s:b}", "ok", 1));
-			event_base_loopexit(d->base, NULL);
+			quit_soon(d);
 		} else {
 			stop_request(d, bev);
 		}
