@@ -6,8 +6,23 @@
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" = 0 ] && [ -z "${DLITE_TEST_AS_USER:-}" ]; then
 	id dlitetest >/dev/null 2>&1 || useradd -m -s /bin/sh dlitetest || exit 1
-	exec runuser -u dlitetest -- env DLITE_TEST_AS_USER=1 PATH="$PATH" sh "$here/$(basename "$0")"
+	# the checkout may sit where that user can't read (/root/...): run a
+	# staged copy of the test, the binary and the image it owns
+	src=$(cd "$here/../.." && pwd)
+	stage=$(mktemp -d /tmp/dlite-stage.XXXXXX)
+	mkdir -p "$stage/tests/e2e" "$stage/build"
+	cp "$here/lib.sh" "$here/t_share_ports.sh" "$here/udpecho.c" "$stage/tests/e2e/"
+	cp "${DLITE_BIN:-$src/build/dlite}" "$stage/build/dlite"
+	cp -R "${DLITE_TEST_OS:-$src/build/os}" "$stage/build/os"
+	chmod 755 "$stage"
+	chown -R dlitetest "$stage"
+	runuser -u dlitetest -- env DLITE_TEST_AS_USER=1 PATH="$PATH" \
+		${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} sh "$stage/tests/e2e/t_share_ports.sh"
+	rc=$?
+	rm -rf "$stage"
+	exit $rc
 fi
+unset DLITE_BIN DLITE_TEST_OS
 . "$here/lib.sh"
 me=$(id -un)
 # a share whose path has a space: the kernel command line carries it encoded
