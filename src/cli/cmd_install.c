@@ -108,6 +108,12 @@ static int link_var_run(struct dl_ctx *ctx, struct dl_err *e)
 					     "remove it or use --socket", path);
 		unlink(path);
 	}
+	char *slash = strrchr(path, '/');
+	if (slash && slash != path) {
+		*slash = '\0';
+		mkdir(path, 0755); /* /var/run exists on a real system; a sysroot may lack it */
+		*slash = '/';
+	}
 	if (symlink(ctx->cfg.socket, path) < 0)
 		return dl_fail(e, errno, "cannot link %s to %s", path, ctx->cfg.socket);
 	return 0;
