@@ -24,17 +24,6 @@
 
 #define SHARE_TAG "dlite-share"
 
-static int hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 const char *cmdline_get(const char *key)
 {
 	static char *cmdline;
@@ -59,7 +48,7 @@ const char *cmdline_get(const char *key)
 		for (size_t i = 0; i < n; i++) {
 			int hi, lo;
 			if (p[i] == '%' && i + 2 < n &&
-			    (hi = hexdigit(p[i + 1])) >= 0 && (lo = hexdigit(p[i + 2])) >= 0 &&
+			    (hi = dl_hexval((uint8_t)p[i + 1])) >= 0 && (lo = dl_hexval((uint8_t)p[i + 2])) >= 0 &&
 			    (hi || lo)) {
 				value[o++] = (char)(hi << 4 | lo);
 				i += 2;

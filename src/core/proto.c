@@ -97,7 +97,7 @@ int dl_reply_parse(const uint8_t buf[DL_REPLY_LEN], int *err)
 	return buf[4];
 }
 
-static int hexval(uint8_t c)
+int dl_hexval(uint8_t c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -119,7 +119,7 @@ int dl_token_parse(const uint8_t *data, size_t len, uint8_t token[DL_TOKEN_LEN])
 	if (len != 2 * DL_TOKEN_LEN)
 		return -1;
 	for (size_t i = 0; i < DL_TOKEN_LEN; i++) {
-		int hi = hexval(data[2 * i]), lo = hexval(data[2 * i + 1]);
+		int hi = dl_hexval(data[2 * i]), lo = dl_hexval(data[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		token[i] = (uint8_t)(hi << 4 | lo);

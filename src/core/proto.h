@@ -76,4 +76,8 @@ int dl_reply_parse(const uint8_t buf[DL_REPLY_LEN], int *err);
  * or 64 hex characters with an optional newline). Returns 0 or -1. */
 int dl_token_parse(const uint8_t *data, size_t len, uint8_t token[DL_TOKEN_LEN]);
 
+/* 0..15 for a hex digit, -1 otherwise (also used by the agent to decode
+ * percent-encoded kernel command line values). */
+int dl_hexval(uint8_t c);
+
 #endif

@@ -25,6 +25,7 @@
 
 #include "daemon/bridge.h"
 #include "daemon/chan.h"
+#include "daemon/run.h"
 #include "daemon/log.h"
 #include "daemon/names.h"
 #include "host/atomic.h"
@@ -52,71 +53,6 @@ struct dl_bridge {
 
 /* ---- running commands ---- */
 
-/* Run argv (PATH, then the sbin folders: a user's daemon may lack them),
- * stdin /dev/null, stdout+stderr captured into out.  Returns the exit
- * status, or -1 when it could not run.  Blocking: each is one short
- * netlink or D-Bus round trip. */
-static int run(const char *const *argv, char *out, size_t outlen)
-{
-	int p[2];
-	if (outlen)
-		out[0] = '\0';
-	if (dl_pipe(p, 0) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]), close(p[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		int null = open("/dev/null", O_RDONLY);
-		dup2(null, 0);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		execvp(argv[0], (char *const *)argv);
-		if (!strchr(argv[0], '/')) {
-			static const char *const dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", "/bin" };
-			char path[256];
-			for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-				snprintf(path, sizeof(path), "%s/%s", dirs[i], argv[0]);
-				execv(path, (char *const *)argv);
-			}
-		}
-		dprintf(1, "cannot run %s: %s", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(p[1]);
-	size_t len = 0;
-	char sink[256];
-	for (;;) {
-		char *dst = len + 1 < outlen ? out + len : sink;
-		size_t room = len + 1 < outlen ? outlen - len - 1 : sizeof(sink);
-		ssize_t r = read(p[0], dst, room);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if (dst != sink)
-			len += (size_t)r;
-	}
-	close(p[0]);
-	if (outlen) {
-		out[len] = '\0';
-		while (len && (out[len - 1] == '\n' || out[len - 1] == ' '))
-			out[--len] = '\0';
-		for (char *q = out; *q; q++)
-			if (*q == '\n')
-				*q = ' ';
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
 /* Run one command and log it; 0 when it exited 0. */
 static int run_logged(const char *const *argv, enum dl_log_level fail_level, char *out,
@@ -128,7 +64,7 @@ static int run_logged(const char *const *argv, enum dl_log_level fail_level, cha
 		text[strcspn(text, "\n")] = '\0';
 	if (!out)
 		out = buf, outlen = sizeof(buf);
-	int rc = run(argv, out, outlen);
+	int rc = dl_run_capture(argv, out, outlen);
 	if (rc == 0)
 		dl_log(DL_LOG_INFO, "net: %s", text ? text : argv[0]);
 	else
@@ -306,7 +242,7 @@ static bool subnet_taken(const char *subnet)
 {
 #ifdef __linux__
 	char out[512];
-	if (run(CMD("ip", "-o", "route", "show", "exact", subnet), out, sizeof(out)) != 0)
+	if (dl_run_capture(CMD("ip", "-o", "route", "show", "exact", subnet), out, sizeof(out)) != 0)
 		return false;
 	return out[0] && !strstr(out, "dev " DL_BRIDGE_IF " ");
 #else
@@ -452,7 +388,7 @@ static bool resolved_present(void)
 {
 	char out[256];
 	/* resolvectl is there and systemd-resolved answers on D-Bus */
-	return run(CMD("resolvectl", "--no-pager", "status"), out, sizeof(out)) == 0;
+	return dl_run_capture(CMD("resolvectl", "--no-pager", "status"), out, sizeof(out)) == 0;
 }
 
 static void resolver_up(struct dl_bridge *b)

@@ -1,5 +1,6 @@
 /* hyperkit and vfkit glue for the daemon (see engine.h). */
 #include "daemon/engine.h"
+#include "daemon/run.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -89,58 +90,6 @@ static void home_uuid(const char *home, char out[40])
 
 /* ---- running nfsd ---- */
 
-/* Run cmd, stdout+stderr into out (one line).  Exit status, or -1. */
-static int run_capture(char *const *cmd, char *out, size_t outlen)
-{
-	int p[2];
-	size_t len = 0;
-
-	out[0] = '\0';
-	if (dl_pipe(p, 0) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]), close(p[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		int null = open("/dev/null", O_RDONLY);
-		if (null >= 0)
-			dup2(null, 0);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		execv(cmd[0], cmd);
-		dprintf(1, "cannot run %s: %s", cmd[0], strerror(errno));
-		_exit(127);
-	}
-	close(p[1]);
-	for (;;) {
-		char sink[256];
-		bool room = len + 1 < outlen;
-		ssize_t r = read(p[0], room ? out + len : sink, room ? outlen - len - 1 : sizeof(sink));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if (room)
-			len += (size_t)r;
-	}
-	close(p[0]);
-	out[len] = '\0';
-	while (len && (out[len - 1] == '\n' || out[len - 1] == ' '))
-		out[--len] = '\0';
-	for (char *q = out; *q; q++)
-		if (*q == '\n')
-			*q = ' ';
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
 /* nfsd runs on macOS against the real /etc/exports, or through $DLITE_NFSD
  * (a stand-in for tests, anywhere).  Otherwise it is skipped. */
@@ -174,7 +123,7 @@ static int nfsd_run(char **cmd, char *out, size_t outlen)
 		}
 	}
 	char *shown = dl_cmd_format(cmd);
-	r = run_capture(cmd, out, outlen);
+	r = dl_run_capture((const char *const *)cmd, out, outlen);
 	dl_log(r == 0 ? DL_LOG_INFO : DL_LOG_WARN, "nfs: %s -> %d%s%s", shown ? shown : cmd[0], r,
 	       out[0] ? ": " : "", out);
 	free(shown);
