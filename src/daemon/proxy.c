@@ -37,6 +37,7 @@ struct refuse {
 struct pconn {
 	struct dl_proxy *p;  /* NULL once the proxy is gone (open in flight) */
 	int cfd, state;
+	int tries;           /* channel opens attempted */
 	struct dl_relay *relay;
 	struct refuse *rf;
 	struct pconn *prev, *next;
@@ -270,6 +271,15 @@ static void on_open(int fd, int err, void *arg)
 		return;
 	}
 	if (fd < 0) {
+		/* the VM is up: a failed open is most likely transient (the agent
+		 * shedding load, a connection reset in slirp); try once more before
+		 * telling the client the engine is unavailable */
+		if (c->p->vm_up && ++c->tries < 2) {
+			dl_log(DL_LOG_WARN, "docker.sock: channel open failed (%s); retrying",
+			       err == EPROTO ? "closed by the agent" : strerror(err));
+			if (dl_chan_open(c->p->base, &c->p->cfg, "docker", on_open, c) == 0)
+				return;
+		}
 		snprintf(why, sizeof(why), "cannot open the channel to the agent: %s",
 			 err == EPROTO ? "rejected (wrong token?)" : strerror(err));
 		refuse_start(c, why);

@@ -13,7 +13,14 @@ export DOCKER_CONFIG="$T/docker-config"
 mkdir -p "$DLITE_SYSROOT/etc" "$DLITE_SYSROOT/var/run" "$DOCKER_CONFIG"
 printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n# a comment\n10.1.2.3 other.example' >"$DLITE_SYSROOT/etc/hosts"
 
-fail() { echo "FAIL: $*"; exit 1; }
+fail() {
+	echo "FAIL: $*"
+	if [ -f "$DLITE_HOME/daemon.log" ]; then
+		echo "--- daemon.log (tail)"; tail -n 25 "$DLITE_HOME/daemon.log"
+		echo "--- console.log (dlite lines)"; grep -a "dlite" "$DLITE_HOME/run/console.log" 2>/dev/null | tail -n 15
+	fi
+	exit 1
+}
 skip() { echo "$*"; exit 77; }
 ok() { echo "ok: $*"; }
 need_image() { [ -f "$OS/manifest.json" ] || fail "no OS image in $OS; run \`make image\` first"; }
