@@ -1,4 +1,5 @@
 #include "cmd.h"
+#include "err.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -172,3 +173,17 @@ char *dl_cmds_format(char **const *cmds)
 	buf[len] = '\0';
 	return buf;
 }
+
+int dl_path_check(const char *what, const char *p, struct dl_err *e)
+{
+	if (!p || p[0] != '/')
+		return dl_fail(e, 0, "%s \"%.200s\" must be an absolute path", what, p ? p : "");
+	for (const unsigned char *c = (const unsigned char *)p; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return dl_fail(e, 0, "%s \"%.200s\" contains a control character; use "
+				       "another path", what, p);
+	if (strlen(p) > 4096)
+		return dl_fail(e, ENAMETOOLONG, "%s is too long", what);
+	return 0;
+}
+

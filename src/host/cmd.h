@@ -30,4 +30,9 @@ void dl_cmds_free(char ***cmds);
 char *dl_cmd_format(char *const *cmd);
 char *dl_cmds_format(char **const *cmds);
 
+/* An absolute path without control characters, at most 4096 bytes: what
+ * may go into a unit file, a plist or an argv. 0, or -1 with *e naming what. */
+struct dl_err;
+int dl_path_check(const char *what, const char *p, struct dl_err *e);
+
 #endif

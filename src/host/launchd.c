@@ -48,27 +48,14 @@ static size_t xml_escape(char *out, const char *s)
 	return o;
 }
 
-static int check_path(const char *what, const char *p, struct dl_err *e)
-{
-	if (!p || p[0] != '/')
-		return dl_fail(e, 0, "%s \"%.200s\" must be an absolute path", what, p ? p : "");
-	for (const unsigned char *c = (const unsigned char *)p; *c; c++)
-		if (*c < 0x20 || *c == 0x7f)
-			return dl_fail(e, 0, "%s \"%.200s\" contains a control character; use "
-				       "another path", what, p);
-	if (strlen(p) > 4096)
-		return dl_fail(e, ENAMETOOLONG, "%s is too long", what);
-	return 0;
-}
-
 char *dl_launchd_plist(const char *dlite_path, const char *dlite_home, struct dl_err *e)
 {
 	char *bin = NULL, *home = NULL, *log = NULL, *s = NULL;
 	size_t hl;
 	int n;
 
-	if (check_path("the dlite program path", dlite_path, e) < 0 ||
-	    check_path("DLITE_HOME", dlite_home, e) < 0)
+	if (dl_path_check("the dlite program path", dlite_path, e) < 0 ||
+	    dl_path_check("DLITE_HOME", dlite_home, e) < 0)
 		return NULL;
 	hl = strlen(dlite_home);
 	bin = malloc(6 * strlen(dlite_path) + 1);

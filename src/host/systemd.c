@@ -24,19 +24,6 @@ int dl_systemd_unit_path(char *buf, size_t n, const char *user_home, const char 
 	return 0;
 }
 
-static int check_path(const char *what, const char *p, struct dl_err *e)
-{
-	if (!p || p[0] != '/')
-		return dl_fail(e, 0, "%s \"%.200s\" must be an absolute path", what, p ? p : "");
-	for (const unsigned char *c = (const unsigned char *)p; *c; c++)
-		if (*c < 0x20 || *c == 0x7f)
-			return dl_fail(e, 0, "%s \"%.200s\" contains a control character; use "
-				       "another path", what, p);
-	if (strlen(p) > 4096)
-		return dl_fail(e, ENAMETOOLONG, "%s is too long", what);
-	return 0;
-}
-
 /*
  * One word for a unit file setting.  systemd expands specifiers ('%') in
  * ExecStart= and Environment=, and variables ('$') in ExecStart=; a word in
@@ -71,8 +58,8 @@ char *dl_systemd_unit(const char *dlite_path, const char *dlite_home, struct dl_
 	char *exe = NULL, *env = NULL, *raw = NULL, *s = NULL;
 	int n;
 
-	if (check_path("the dlite program path", dlite_path, e) < 0 ||
-	    check_path("DLITE_HOME", dlite_home, e) < 0)
+	if (dl_path_check("the dlite program path", dlite_path, e) < 0 ||
+	    dl_path_check("DLITE_HOME", dlite_home, e) < 0)
 		return NULL;
 	/* systemd refuses program paths with quotes or backslashes (string_is_safe). */
 	if (strpbrk(dlite_path, "\"'\\")) {
