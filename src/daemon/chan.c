@@ -60,6 +60,20 @@ static void set_nosigpipe(int fd)
 #endif
 }
 
+#if !defined(SOCK_NONBLOCK) || !defined(__linux__)
+/* Where the kernel can't do it atomically; closes fd on failure. */
+static int cloexec_nonblock(int fd)
+{
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || dl_set_nonblock(fd, 1) < 0) {
+		int s = errno;
+		close(fd);
+		errno = s;
+		return -1;
+	}
+	return 0;
+}
+#endif
+
 int dl_socket_nb(int domain, int type)
 {
 	int fd;
@@ -67,12 +81,8 @@ int dl_socket_nb(int domain, int type)
 	fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 #else
 	fd = socket(domain, type, 0);
-	if (fd >= 0 && (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || dl_set_nonblock(fd, 1) < 0)) {
-		int s = errno;
-		close(fd);
-		errno = s;
+	if (fd >= 0 && cloexec_nonblock(fd) < 0)
 		return -1;
-	}
 #endif
 	if (fd >= 0)
 		set_nosigpipe(fd);
@@ -86,12 +96,8 @@ int dl_accept_nb(int lfd, struct sockaddr *sa, socklen_t *len)
 	fd = accept4(lfd, sa, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
 	fd = accept(lfd, sa, len);
-	if (fd >= 0 && (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || dl_set_nonblock(fd, 1) < 0)) {
-		int s = errno;
-		close(fd);
-		errno = s;
+	if (fd >= 0 && cloexec_nonblock(fd) < 0)
 		return -1;
-	}
 #endif
 	if (fd >= 0)
 		set_nosigpipe(fd);
