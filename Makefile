@@ -20,7 +20,7 @@ endif
 
 PKGS    = libevent jansson libcurl ldns libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser
 
 # Pure library: everything that is not the CLI entry point, the daemon loop or the agent.
 LIB_SRCS    = $(wildcard src/core/*.c src/host/*.c src/vm/*.c)

@@ -1,13 +1,12 @@
 /*
- * A thread follows GET /events (libcurl over our own docker.sock; the
- * stream is blocking, the daemon's loop is not) and, at start and after
+ * A thread follows GET /events (dockerapi.c: http-parser over our own
+ * docker.sock; the stream is blocking, the daemon's loop is not) and, at start and after
  * every container or network event, lists the containers (and, when a
  * subnets callback is set, the networks). Each listing is handed to the loop
  * through a pipe; the loop reconciles the port forwards, the DNS table and
  * (bridged mode) the routes from it, so everything that touches sockets or
  * runs commands stays in the loop.
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "daemon/dns.h"
+#include "daemon/dockerapi.h"
 #include "daemon/names.h"
 #include "daemon/log.h"
 #include "daemon/ports.h"
@@ -46,9 +46,6 @@ struct dl_watch {
 	dl_watch_subnets_fn subnets_cb;
 	void *subnets_arg;
 	struct dl_chan_cfg chan;
-	char events_buf[65536];
-	size_t events_len;
-	bool dirty;
 };
 
 /* ---- pure: listing -> mappings ---- */
@@ -121,49 +118,13 @@ size_t dl_watch_subnets(json_t *networks, char (*out)[64], size_t max)
 
 /* ---- the thread ---- */
 
-struct buf {
-	char *p;
-	size_t len;
-};
-
-static size_t collect(char *data, size_t sz, size_t nm, void *arg)
-{
-	struct buf *b = arg;
-	size_t n = sz * nm;
-	char *q = realloc(b->p, b->len + n + 1);
-	if (!q)
-		return 0;
-	b->p = q;
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return n;
-}
-
-static CURL *docker_handle(struct dl_watch *w, const char *path)
-{
-	char url[512];
-	CURL *c = curl_easy_init();
-
-	snprintf(url, sizeof(url), "http://docker%s", path);
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, w->cfg.socket);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	return c;
-}
+#define MAX_LISTING (64u << 20)
 
 static json_t *get_array(struct dl_watch *w, const char *path)
 {
-	struct buf b = { 0 };
-	CURL *c = docker_handle(w, path);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-	CURLcode rc = curl_easy_perform(c);
-	curl_easy_cleanup(c);
-	json_t *j = rc == CURLE_OK && b.p ? json_loads(b.p, 0, NULL) : NULL;
-	free(b.p);
+	char *body = dl_api_get_body(w->cfg.socket, path, 10000, MAX_LISTING, NULL);
+	json_t *j = body ? json_loads(body, 0, NULL) : NULL;
+	free(body);
 	if (!json_is_array(j)) {
 		json_decref(j);
 		return NULL;
@@ -193,44 +154,47 @@ static void list_and_post(struct dl_watch *w, unsigned gen)
 struct stream {
 	struct dl_watch *w;
 	unsigned gen;
-	struct buf line;
+	char *line;
+	size_t len;
 };
 
-static size_t on_events(char *data, size_t sz, size_t nm, void *arg)
+static bool stale(void *arg)
 {
 	struct stream *s = arg;
-	size_t n = sz * nm;
+	pthread_mutex_lock(&s->w->mu);
+	bool st = !s->w->active || s->w->quit || s->w->generation != s->gen;
+	pthread_mutex_unlock(&s->w->mu);
+	return st;
+}
+
+/* A piece of the events stream (one JSON object per line). */
+static bool on_events(void *arg, const char *data, size_t n)
+{
+	struct stream *s = arg;
 	bool relevant = false;
 
-	if (collect(data, sz, nm, &s->line) != n)
-		return 0;
+	char *q = realloc(s->line, s->len + n + 1);
+	if (!q)
+		return false;
+	s->line = q;
+	memcpy(s->line + s->len, data, n);
+	s->len += n;
+	s->line[s->len] = '\0';
 	char *nl;
-	while ((nl = memchr(s->line.p, '\n', s->line.len))) {
+	while ((nl = memchr(s->line, '\n', s->len))) {
 		*nl = '\0';
-		json_t *ev = json_loads(s->line.p, 0, NULL);
+		json_t *ev = json_loads(s->line, 0, NULL);
 		const char *type = json_string_value(json_object_get(ev, "Type"));
 		if (type && (!strcmp(type, "container") || !strcmp(type, "network")))
 			relevant = true;
 		json_decref(ev);
-		size_t rest = s->line.len - (size_t)(nl + 1 - s->line.p);
-		memmove(s->line.p, nl + 1, rest);
-		s->line.len = rest;
+		size_t rest = s->len - (size_t)(nl + 1 - s->line);
+		memmove(s->line, nl + 1, rest);
+		s->len = rest;
 	}
 	if (relevant)
 		list_and_post(s->w, s->gen);
-	pthread_mutex_lock(&s->w->mu);
-	bool stale = !s->w->active || s->w->quit || s->w->generation != s->gen;
-	pthread_mutex_unlock(&s->w->mu);
-	return stale ? 0 : n;
-}
-
-static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-	struct stream *s = arg;
-	pthread_mutex_lock(&s->w->mu);
-	bool stale = !s->w->active || s->w->quit || s->w->generation != s->gen;
-	pthread_mutex_unlock(&s->w->mu);
-	return stale;
+	return !stale(s);
 }
 
 static void *watch_thread(void *arg)
@@ -249,18 +213,19 @@ static void *watch_thread(void *arg)
 		pthread_mutex_unlock(&w->mu);
 
 		struct stream s = { .w = w, .gen = gen };
-		CURL *c = docker_handle(w, "/events?filters=%7B%22type%22%3A%5B%22container%22%2C%22network%22%5D%7D");
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_events);
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &s);
-		/* the listing after the stream is open: no event falls between */
-		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+		struct dl_api_get g = {
+			.socket = w->cfg.socket,
+			.path = "/events?filters=%7B%22type%22%3A%5B%22container%22%2C%22network%22%5D%7D",
+			.connect_timeout_ms = 5000,
+			.on_body = on_events,
+			.stop = stale,
+			.arg = &s,
+		};
+		/* list first, then follow: an event between the two is covered
+		 * by the listing after the next event */
 		list_and_post(w, gen);
-		curl_easy_perform(c);
-		curl_easy_cleanup(c);
-		free(s.line.p);
+		dl_api_get(&g, NULL, NULL);
+		free(s.line);
 		/* stream ended (VM stopped, dockerd restarted): pause, then again */
 		pthread_mutex_lock(&w->mu);
 		if (!w->quit && w->active && w->generation == gen) {
@@ -350,7 +315,6 @@ struct dl_watch *dl_watch_new(struct event_base *base, const struct dl_config *c
 	}
 	w->wake_ev = event_new(base, w->wake[0], EV_READ | EV_PERSIST, on_wake, w);
 	event_add(w->wake_ev, NULL);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (pthread_create(&w->thread, NULL, watch_thread, w) == 0)
 		w->thread_up = true;
 	return w;
