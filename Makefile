@@ -18,8 +18,10 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-PKGS    = libevent jansson libcurl ldns libcrypto
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGS    = libevent jansson ldns libcrypto
+# libcurl: headers only; src/cli/osinstall.c dlopen()s it for downloads, so the
+# daemon (same binary) never maps it.
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser
 
 # Pure library: everything that is not the CLI entry point, the daemon loop or the agent.

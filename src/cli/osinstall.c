@@ -1,6 +1,10 @@
 /* Installing an OS image into $DLITE_HOME/os: from a local folder or a URL,
- * always verified against its manifest, always swapped in by rename. */
+ * always verified against its manifest, always swapped in by rename.
+ * Downloads use libcurl, loaded with dlopen() only when a URL is given: the
+ * binary is also the long-running daemon, which must not carry libcurl and
+ * the TLS/krb5/ldap/... stack it pulls in (several MiB of resident pages). */
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -41,33 +45,72 @@ static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t
 	return 0;
 }
 
+/* The few libcurl entry points fetch() uses, resolved at run time. */
+static struct {
+	CURL *(*init)(void);
+	CURLcode (*setopt)(CURL *, CURLoption, ...);
+	CURLcode (*perform)(CURL *);
+	void (*cleanup)(CURL *);
+	const char *(*strerror)(CURLcode);
+} lc;
+
+static int load_curl(struct dl_err *e)
+{
+	static const char *const names[] = { "libcurl.so.4", "libcurl.4.dylib", "libcurl.dylib" };
+	void *h = NULL;
+
+	if (lc.perform)
+		return 0;
+	for (size_t i = 0; !h && i < sizeof(names) / sizeof(names[0]); i++)
+		h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return dl_fail(e, 0, "downloading needs libcurl (libcurl.so.4), which is not installed: "
+				     "install libcurl4, or pass --os with a local folder");
+	*(void **)&lc.init = dlsym(h, "curl_easy_init");
+	*(void **)&lc.setopt = dlsym(h, "curl_easy_setopt");
+	*(void **)&lc.cleanup = dlsym(h, "curl_easy_cleanup");
+	*(void **)&lc.strerror = dlsym(h, "curl_easy_strerror");
+	*(void **)&lc.perform = dlsym(h, "curl_easy_perform");
+	if (!lc.init || !lc.setopt || !lc.cleanup || !lc.strerror || !lc.perform) {
+		lc.perform = NULL;
+		return dl_fail(e, 0, "the libcurl found lacks curl_easy_*: install libcurl4");
+	}
+	return 0;
+}
+
 static int fetch(const char *url, const char *dest, const char *name, struct dl_err *e)
 {
-	FILE *f = fopen(dest, "wxe");
 	struct progress pr = { .name = name, .last = -2, .tty = isatty(2) };
 	char errbuf[CURL_ERROR_SIZE] = "";
 
+	if (load_curl(e) < 0)
+		return -1;
+	FILE *f = fopen(dest, "wxe");
 	if (!f)
 		return dl_fail(e, errno, "cannot create %s", dest);
-	CURL *c = curl_easy_init();
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &pr);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 20L);
-	CURLcode rc = curl_easy_perform(c);
-	curl_easy_cleanup(c);
+	CURL *c = lc.init();
+	if (!c) {
+		fclose(f);
+		return dl_fail(e, ENOMEM, "curl_easy_init");
+	}
+	lc.setopt(c, CURLOPT_URL, url);
+	lc.setopt(c, CURLOPT_WRITEDATA, f);
+	lc.setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	lc.setopt(c, CURLOPT_FAILONERROR, 1L);
+	lc.setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	lc.setopt(c, CURLOPT_NOPROGRESS, 0L);
+	lc.setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	lc.setopt(c, CURLOPT_XFERINFODATA, &pr);
+	lc.setopt(c, CURLOPT_CONNECTTIMEOUT, 20L);
+	CURLcode rc = lc.perform(c);
+	lc.cleanup(c);
 	if (pr.tty)
 		fputc('\n', stderr);
 	if (fclose(f) != 0 && rc == CURLE_OK)
 		return dl_fail(e, errno, "cannot write %s", dest);
 	if (rc != CURLE_OK)
 		return dl_fail(e, 0, "download of %s failed: %s", url,
-			       errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			       errbuf[0] ? errbuf : lc.strerror(rc));
 	return 0;
 }
 

@@ -52,6 +52,15 @@ expect_err "no OS image\|manifest" "$DLITE" update --os "$T/nowhere"
 mv "$T/os.saved" "$DLITE_HOME/os/current"
 mkdir -p "$T/badimg" && cp "$OS"/* "$T/badimg/" && printf 'x' >>"$T/badimg/initrd"
 expect_err "sha256 mismatch" "$DLITE" update --os "$T/badimg"
+# URLs go through libcurl, loaded only then (the daemon never maps it)
+# (a URL prints "downloading ..." first: the error is the last line)
+out=$("$DLITE" update --os "file://$T/nowhere/" 2>&1) && fail "update from a missing URL succeeded"
+printf '%s\n' "$out" | tail -n1 | grep -q "download of .*failed" || fail "missing URL: $out"
+out=$("$DLITE" update --os "file://$T/badimg/manifest.json" 2>&1) && fail "update from a bad URL image succeeded"
+printf '%s\n' "$out" | tail -n1 | grep -q "sha256 mismatch" || fail "bad URL image: $out"
+"$DLITE" update --os "file://$OS" >/dev/null 2>&1 || fail "update --os file://$OS"
+cmp -s "$OS/root.erofs" "$DLITE_HOME/os/current/root.erofs" || fail "downloaded root.erofs differs"
+ok "update --os file://... (libcurl via dlopen)"
 "$DLITE" version | grep -q "OS image" || fail "version does not show the image"
 
 # uninstall restores the hosts file byte for byte (it had no final newline)
