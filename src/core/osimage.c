@@ -98,6 +98,9 @@ static json_t *load_manifest(const char *dir, struct dl_manifest *m, struct dl_e
 		if (json_is_string(v))
 			snprintf(dst[i], sizeof(m->image_version), "%s", json_string_value(v));
 	}
+	const char *ks = json_string_value(json_object_get(json_object_get(root, "files"), "vmlinuz"));
+	if (ks && strlen(ks) == 64 && strspn(ks, "0123456789abcdef") == 64)
+		memcpy(m->kernel_sha256, ks, 65);
 	return root;
 }
 

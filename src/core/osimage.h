@@ -11,6 +11,7 @@ struct dl_manifest {
 	char image_version[64];
 	char kernel_version[64];
 	char docker_version[64];
+	char kernel_sha256[65];	/* files.vmlinuz as listed ("" if not a sha256) */
 };
 
 /* Build an uncompressed newc cpio archive holding the directory "dlite" and

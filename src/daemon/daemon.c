@@ -188,8 +188,6 @@ static int free_port(struct dl_err *e)
 
 static void accel_host(struct daemon *d, struct dl_accel_host *h, char sha[65])
 {
-	char kernel[1200];
-
 	memset(h, 0, sizeof(*h));
 #ifdef __APPLE__
 	h->os = DL_HOST_MACOS;
@@ -203,9 +201,13 @@ static void accel_host(struct daemon *d, struct dl_accel_host *h, char sha[65])
 #else
 	h->arch = DL_ARCH_X86_64;
 #endif
-	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", d->paths->os_dir);
-	if (dl_sha256_file(kernel, sha, NULL) == 0)
+	/* vmlinuz's sha256 from the manifest read by vm_spawn() (checked when
+	 * the image was installed): hashing the file here would initialise
+	 * OpenSSL's EVP providers in the daemon, ~2 MiB resident for good */
+	if (d->manifest.kernel_sha256[0]) {
+		snprintf(sha, 65, "%s", d->manifest.kernel_sha256);
 		h->kernel_sha = sha;
+	}
 }
 
 static void accel_remember(struct daemon *d, enum dl_accel a, bool ok)
