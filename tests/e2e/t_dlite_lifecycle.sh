@@ -46,6 +46,19 @@ ok "503 with a hint in ${took}s while stopped"
 [ "$(docker run --rm -v keep:/data bb cat /data/file)" = precious ] || fail "volume lost across stop/start"
 ok "volume kept across stop/start"
 
+# the events watch follows the new VM: a port published now is forwarded,
+# and dropped again when its container goes
+P=$((20000 + $$ % 20000))
+docker run -d --name web -p "127.0.0.1:$P:80" bb httpd -f -p 80 >/dev/null || fail "docker run -p"
+i=0; until "$DLITE" status --json | grep -q "\"host_port\": *$P"; do
+	i=$((i + 1)); [ $i -le 60 ] || fail "port $P not forwarded after stop/start"; sleep 0.5
+done
+docker rm -f web >/dev/null
+i=0; while "$DLITE" status --json | grep -q "\"host_port\": *$P"; do
+	i=$((i + 1)); [ $i -le 60 ] || fail "port $P still forwarded after docker rm"; sleep 0.5
+done
+ok "published port followed after stop/start"
+
 # update (to the same image, from a copy) keeps the data disk
 "$DLITE" update --os "$OS" 2>&1 | grep -q "running" || fail "update while running was not refused"
 "$DLITE" stop >/dev/null || fail "stop"
