@@ -62,6 +62,7 @@ struct timer {
 
 int loop_init(void);
 int loop_add(struct watch *w, uint32_t events);
+int loop_mod(struct watch *w, uint32_t events);
 /* Remove from epoll and close the fd; w->fd becomes -1. */
 void loop_close(struct watch *w);
 void timer_arm(struct timer *t, uint64_t delay_ms);

@@ -2,13 +2,26 @@
  * The channel server: accept, read the fixed header (with a deadline),
  * check it, connect the target, reply, then relay.
  *
- * Every socket is non-blocking and registered edge-triggered for both
- * directions; on any event of either end we pump both directions until they
- * would block, so no edge is ever lost.  A direction moves bytes through a
- * pipe with splice(2) when both ends allow it, else through a buffer (the
- * first EINVAL from splice switches it).  Half-close: when a direction's
- * source reaches EOF and everything has been written, the destination gets
- * shutdown(SHUT_WR) and the other direction carries on until it ends too.
+ * Every socket is non-blocking and registered edge-triggered, for reading
+ * only: EPOLLOUT is added to an fd only while a direction waits to write to
+ * it (a unix socket signals "writable" each time its peer reads, which
+ * would wake us once per message for nothing).  An event pumps only the
+ * directions it concerns: readable -> the direction reading that fd;
+ * writable -> the direction blocked writing to it.
+ *
+ * A stream direction starts with read(2) into a shared scratch buffer and a
+ * direct send(2) (a leftover goes to a per-direction buffer): for the small
+ * messages of an API round trip that is two syscalls per hop.  A read that
+ * fills the buffer switches the direction to splice(2) through a pipe
+ * (zero-copy for bulk) until a splice comes back small.  A short read
+ * drains a stream socket: a later arrival raises a new edge, so we skip the
+ * read that would only say EAGAIN, except once the fd reported a hang-up
+ * (then we read until EOF).  Splice may stop short on a full pipe, so a
+ * splicing direction always reads until EAGAIN.  The first EINVAL from
+ * splice (vsock) switches a direction to buffers for good.  Half-close:
+ * when a direction's source reaches EOF and everything has been written,
+ * the destination gets shutdown(SHUT_WR) and the other direction carries on
+ * until it ends too.
  */
 #include "agent.h"
 
@@ -29,11 +42,14 @@
 #define CONNECT_TIMEOUT_MS 5000
 #define UDP_LINGER_MS 2000 /* replies still relayed after the client's EOF */
 #define STREAM_BUF 65536
+#define PIPE_SZ (256 * 1024) /* splice pipes (bulk); 64 KiB if refused */
+#define BULK_EXIT 16384       /* a splice smaller than this ends bulk mode */
 #define UDP_FRAME (2 + DL_UDP_MAX)
 #define MAX_CONNS 8192
 #define MAX_PENDING_HDR 256 /* connections still sending their header */
 
 #define EV_ALL (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+#define EV_RD (EPOLLIN | EPOLLRDHUP | EPOLLET)
 
 enum dir_kind {
 	D_STREAM,   /* bytes -> bytes */
@@ -44,10 +60,13 @@ enum dir_kind {
 struct dir {
 	int src, dst;
 	enum dir_kind kind;
-	bool use_splice;
+	bool use_splice; /* splice allowed (stream, no EINVAL seen) */
+	bool bulk;       /* splicing now (stream) */
+	bool hup;        /* src reported a hang-up: read until EOF */
 	int pipe[2];
-	size_t pending; /* splice mode: bytes sitting in the pipe */
-	char *buf;      /* buffer mode */
+	size_t pipe_sz;
+	size_t pending; /* bytes sitting in the pipe */
+	char *buf;      /* buffer mode; streams: a leftover of a short send */
 	size_t off, len, cap;
 	bool eof, done;
 };
@@ -57,6 +76,7 @@ enum cstate { C_HDR, C_CONNECTING, C_RELAY, C_CONTROL };
 struct conn {
 	struct watch a; /* the host side */
 	struct watch b; /* the target */
+	uint32_t a_ev, b_ev; /* epoll interest now */
 	enum cstate st;
 	bool in_hdr_count;
 	uint8_t hdr[DL_HDR_LEN];
@@ -146,6 +166,7 @@ static void refuse_target(struct conn *c, int err)
 
 /* ---- the two directions ----------------------------------------------- */
 
+/* d->hup is kept: it may have been seen before the relay started. */
 static void dir_init(struct dir *d, int src, int dst, enum dir_kind kind)
 {
 	d->src = src;
@@ -176,8 +197,8 @@ static bool udp_frame_ready(const struct dir *d)
 
 static bool dir_pending(const struct dir *d)
 {
-	if (d->use_splice)
-		return d->pending > 0;
+	if (d->pending > 0)
+		return true;
 	if (d->kind == D_TO_UDP)
 		return d->buf && udp_frame_ready(d);
 	return d->buf && d->off < d->len;
@@ -187,8 +208,10 @@ static bool dir_pending(const struct dir *d)
  * a buffer. */
 static int splice_fallback(struct dir *d)
 {
-	d->use_splice = false;
-	if (!dir_alloc(d, STREAM_BUF))
+	d->use_splice = d->bulk = false;
+	free(d->buf); /* nothing in it: only called with the pipe pending */
+	d->buf = NULL;
+	if (!dir_alloc(d, d->pending > STREAM_BUF ? d->pending : STREAM_BUF))
 		return -1;
 	while (d->pending > 0) {
 		ssize_t n = read(d->pipe[0], d->buf + d->len, d->cap - d->len);
@@ -208,7 +231,7 @@ static int dir_flush(struct dir *d)
 {
 	ssize_t n;
 
-	if (d->use_splice) {
+	if (d->pending > 0) {
 		n = splice(d->pipe[0], NULL, d->dst, NULL, d->pending,
 			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0) {
@@ -245,14 +268,20 @@ static int dir_flush(struct dir *d)
 
 static int fill_splice(struct dir *d)
 {
-	if (d->pipe[0] < 0 && pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
-		d->use_splice = false;
-		return 1;
+	if (d->pipe[0] < 0) {
+		if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+			d->use_splice = d->bulk = false;
+			return 1;
+		}
+		int sz = fcntl(d->pipe[1], F_SETPIPE_SZ, PIPE_SZ);
+		d->pipe_sz = sz > 0 ? (size_t)sz : STREAM_BUF;
 	}
-	ssize_t n = splice(d->src, NULL, d->pipe[1], NULL, STREAM_BUF,
+	ssize_t n = splice(d->src, NULL, d->pipe[1], NULL, d->pipe_sz,
 			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 	if (n > 0) {
 		d->pending = (size_t)n;
+		if ((size_t)n < BULK_EXIT)
+			d->bulk = false; /* back to read/send once this is out */
 		return 1;
 	}
 	if (n == 0) {
@@ -268,12 +297,49 @@ static int fill_splice(struct dir *d)
 
 /* Read from src (only called with nothing pending): 1 progress (data or
  * EOF), 0 would block, -1 error. */
-static int dir_fill(struct dir *d)
+static char scratch[STREAM_BUF];
+
+/* Stream, not splicing: read into the scratch buffer and send at once; a
+ * leftover goes to d->buf.  *drained: the read came back short. */
+static int fill_stream(struct dir *d, bool *drained)
+{
+	ssize_t n = read(d->src, scratch, sizeof(scratch));
+
+	if (n <= 0) {
+		if (n == 0) {
+			d->eof = true;
+			return 1;
+		}
+		if (errno == EINTR)
+			return 1;
+		return errno == EAGAIN ? 0 : -1;
+	}
+	if ((size_t)n == sizeof(scratch))
+		d->bulk = d->use_splice; /* more is likely waiting: splice it */
+	else
+		*drained = true;
+	ssize_t w = send(d->dst, scratch, (size_t)n, MSG_NOSIGNAL);
+	if (w < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			return -1;
+		w = 0;
+	}
+	if (w < n) {
+		if (!dir_alloc(d, STREAM_BUF))
+			return -1;
+		memcpy(d->buf, scratch + w, (size_t)(n - w));
+		d->off = 0;
+		d->len = (size_t)(n - w);
+	}
+	return 1;
+}
+
+static int dir_fill(struct dir *d, bool *drained)
 {
 	ssize_t n;
 
-	if (d->use_splice)
-		return fill_splice(d);
+	if (d->kind == D_STREAM)
+		return d->bulk ? fill_splice(d) : fill_stream(d, drained);
 	switch (d->kind) {
 	case D_FROM_UDP:
 		if (!dir_alloc(d, UDP_FRAME))
@@ -322,9 +388,11 @@ static int dir_fill(struct dir *d)
 	return errno == EAGAIN ? 0 : -1;
 }
 
-/* Pump until it would block or is done; -1 on a hard error. */
+/* Pump until it would block, is drained or is done; -1 on a hard error. */
 static int dir_pump(struct dir *d, bool *moved)
 {
+	bool drained = false;
+
 	while (!d->done) {
 		int r;
 		if (dir_pending(d)) {
@@ -334,8 +402,10 @@ static int dir_pump(struct dir *d, bool *moved)
 				shutdown(d->dst, SHUT_WR);
 			d->done = true;
 			break;
+		} else if (drained && !d->hup) {
+			break; /* a short read emptied src: no EAGAIN read */
 		} else {
-			r = dir_fill(d);
+			r = dir_fill(d, &drained);
 			if (r > 0)
 				*moved = true;
 		}
@@ -345,11 +415,47 @@ static int dir_pump(struct dir *d, bool *moved)
 	return 0;
 }
 
-static void relay_pump(struct conn *c)
+static void set_events(struct watch *w, uint32_t *cur, uint32_t want)
+{
+	if (*cur != want && w->fd >= 0 && loop_mod(w, want) == 0)
+		*cur = want;
+}
+
+/* After pumping: EPOLLOUT on an fd exactly while a direction waits to write
+ * to it; a stream buffer not in use goes back. */
+static void relay_settle(struct conn *c)
+{
+	bool up_w = dir_pending(&c->up) && !c->up.done;
+	bool down_w = dir_pending(&c->down) && !c->down.done;
+
+	for (int i = 0; i < 2; i++) {
+		struct dir *d = i ? &c->down : &c->up;
+		if (d->kind == D_STREAM && d->buf && !dir_pending(d)) {
+			free(d->buf);
+			d->buf = NULL;
+		}
+	}
+	set_events(&c->b, &c->b_ev, up_w ? EV_ALL : EV_RD);
+	set_events(&c->a, &c->a_ev, down_w ? EV_ALL : EV_RD);
+}
+
+/* ev: the events of fd a (from_a) or b; 0 for "pump everything". */
+static void relay_pump(struct conn *c, bool from_a, uint32_t ev)
 {
 	bool up_moved = false, down_moved = false;
+	bool all = ev == 0 || (ev & (EPOLLERR | EPOLLHUP));
+	struct dir *rd = from_a ? &c->up : &c->down;  /* reads this fd */
+	struct dir *wr = from_a ? &c->down : &c->up;  /* writes to it */
+	bool *rd_moved = from_a ? &up_moved : &down_moved;
+	bool *wr_moved = from_a ? &down_moved : &up_moved;
 
-	if (dir_pump(&c->up, &up_moved) < 0 || dir_pump(&c->down, &down_moved) < 0) {
+	if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		rd->hup = true;
+	if ((all || (ev & (EPOLLIN | EPOLLRDHUP))) && dir_pump(rd, rd_moved) < 0) {
+		conn_close(c);
+		return;
+	}
+	if ((all || ((ev & EPOLLOUT) && dir_pending(wr))) && dir_pump(wr, wr_moved) < 0) {
 		conn_close(c);
 		return;
 	}
@@ -357,6 +463,7 @@ static void relay_pump(struct conn *c)
 		conn_close(c);
 		return;
 	}
+	relay_settle(c);
 	/* UDP never ends by itself: after the client's EOF, keep relaying
 	 * replies until the flow has been quiet for a while. */
 	if (c->t.kind == DL_TARGET_UDP && c->up.done && (down_moved || !c->tm.armed))
@@ -384,7 +491,7 @@ static void start_relay(struct conn *c)
 	c->st = C_RELAY;
 	/* Bytes may have arrived right behind the header: edge-triggered
 	 * epoll will not announce them again, so pump now. */
-	relay_pump(c);
+	relay_pump(c, true, 0);
 }
 
 static void open_target(struct conn *c)
@@ -403,6 +510,8 @@ static void open_target(struct conn *c)
 			return;
 		}
 		c->st = C_CONTROL;
+		/* replies may have to wait for room */
+		set_events(&c->a, &c->a_ev, EV_ALL);
 		if (!ctl_event(c->ctl))
 			conn_close(c);
 		return;
@@ -439,7 +548,10 @@ static void open_target(struct conn *c)
 		refuse_target(c, errno);
 		return;
 	}
-	if (loop_add(&c->b, EV_ALL) < 0) {
+	/* writability only matters while connecting (and later, while a
+	 * direction waits to write: relay_settle) */
+	c->b_ev = r == 0 ? EV_RD : EV_ALL;
+	if (loop_add(&c->b, c->b_ev) < 0) {
 		refuse_target(c, errno);
 		return;
 	}
@@ -500,6 +612,9 @@ static void on_client(struct watch *w, uint32_t ev)
 {
 	struct conn *c = w->data;
 
+	/* a hang-up seen in any state: the relay then reads until EOF */
+	if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->up.hup = true;
 	switch (c->st) {
 	case C_HDR:
 		read_header(c);
@@ -509,7 +624,7 @@ static void on_client(struct watch *w, uint32_t ev)
 			conn_close(c);
 		break;
 	case C_RELAY:
-		relay_pump(c);
+		relay_pump(c, true, ev);
 		break;
 	case C_CONTROL:
 		if (!ctl_event(c->ctl))
@@ -522,10 +637,12 @@ static void on_target(struct watch *w, uint32_t ev)
 {
 	struct conn *c = w->data;
 
+	if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->down.hup = true;
 	if (c->st == C_CONNECTING)
 		connect_done(c);
 	else if (c->st == C_RELAY)
-		relay_pump(c);
+		relay_pump(c, false, ev);
 }
 
 static void on_timeout(struct timer *t)
@@ -565,7 +682,8 @@ static void conn_new(int fd)
 	c->tm.data = c;
 	nconns++;
 	npending++;
-	if (loop_add(&c->a, EV_ALL) < 0) {
+	c->a_ev = EV_RD;
+	if (loop_add(&c->a, c->a_ev) < 0) {
 		conn_close(c);
 		return;
 	}

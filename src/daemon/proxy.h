@@ -28,16 +28,21 @@ struct dl_proxy *dl_proxy_new(struct event_base *base, const char *sock_path,
 			      const struct dl_chan_cfg *cfg, struct dl_err *e);
 
 /* vm_up 0: every new connection gets the 503 (why, if given, is logged and
- * sent in an X-Dlite-Reason header).  Connections being relayed go on. */
+ * sent in an X-Dlite-Reason header).  Connections being relayed go on.
+ * While up, the proxy keeps a few channel connections ("docker" target,
+ * reply OK) open ahead and hands one to each accepted client; a pooled one
+ * that dies or idles for a minute is replaced; going down closes them. */
 void dl_proxy_set_state(struct dl_proxy *p, int vm_up, const char *why);
 
-/* Replace the channel address/token (e.g. after the VM restarted). */
+/* Replace the channel address/token (e.g. after the VM restarted); pooled
+ * channels to the old one are closed. */
 void dl_proxy_set_chan(struct dl_proxy *p, const struct dl_chan_cfg *cfg);
 
 struct dl_proxy_stats {
 	unsigned long active;    /* connections open now */
 	unsigned long total;     /* accepted since start */
 	unsigned long refused;   /* answered with 503 */
+	unsigned long pooled;    /* idle channels opened ahead */
 };
 void dl_proxy_stats(const struct dl_proxy *p, struct dl_proxy_stats *st);
 

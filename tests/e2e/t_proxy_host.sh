@@ -5,7 +5,8 @@
 # Checks: socket mode 0660; a second instance refuses a live socket; 50 MB
 # of pseudo-random bytes both ways at once (every byte checked) with the
 # splice path and the portable buffer path; half-close; HTTP keep-alive;
-# 2000 concurrent connections; 503 + message when the VM is down and when
+# 2000 concurrent connections; the channel pool (emptied while down,
+# refilled, no fd leak); 503 + message when the VM is down and when
 # the agent is gone, `docker version` failing fast with the message.
 # DLITE_TEST_AGENT=PROG runs PROG instead of build/dlite-agent (same args).
 . "$(dirname "$0")/hostlib.sh"
@@ -167,12 +168,34 @@ sleep 0.2
 "$L" rr --unix "$S" --n 10 >/dev/null || fail "no service after up"
 ok "back up"
 
+# --- the channel pool: emptied while down, full again when up, no fd leak
+stat_of() { echo stats >&3; sleep 0.2; grep stats "$T/h.out" | tail -n1 | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
+pool_full() { # wait until the pool is full again and nothing is open
+	i=0
+	until [ "$(stat_of pooled)" = 16 ] && [ "$(stat_of active)" = 0 ]; do
+		i=$((i + 1)); [ $i -lt 60 ] || fail "channel pool not refilled: $(tail -n1 "$T/h.out")"
+	done
+}
+pool_full
+fds0=$(ls /proc/$MAIN_PID/fd | wc -l)
+for cycle in 1 2 3; do
+	echo "down cycle $cycle" >&3
+	[ "$(stat_of pooled)" = 0 ] || fail "pooled channels kept while down"
+	echo up >&3
+	"$L" rr --unix "$S" --n 40 >/dev/null || fail "no service after up (cycle $cycle)"
+done
+pool_full
+fds1=$(ls /proc/$MAIN_PID/fd | wc -l)
+[ "$fds0" = "$fds1" ] || fail "fd leak across down/up cycles: $fds0 -> $fds1"
+ok "channel pool: closed while down, refilled when up, $fds1 fds before and after"
+
 # --- the agent goes away: 503 too (channel open fails), never a hang
 kill $AGENT_PID; wait $AGENT_PID 2>/dev/null
 check_503 "agent gone"
 start_agent
 "$L" rr --unix "$S" --n 10 >/dev/null || fail "no service after the agent came back"
-ok "service back with the agent"
+pool_full
+ok "service back with the agent; its channel pool refilled"
 
 # --- wrong token: 503, not a hang
 bad=$T/bad.token

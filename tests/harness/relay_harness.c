@@ -14,7 +14,7 @@
  *   status                   one line per mapping:
  *                            "port PROTO IP HOSTPORT GUESTPORT ok|failed ERROR"
  *                            then "end"
- *   stats                    "stats active=N total=N refused=N relays=N"
+ *   stats                    "stats active=N total=N refused=N relays=N pooled=N"
  *   quit
  * SIGTERM/SIGINT: clean exit (the socket file is removed).
  */
@@ -114,8 +114,8 @@ static void command(char *line)
 		struct dl_proxy_stats st = { 0 };
 		if (proxy)
 			dl_proxy_stats(proxy, &st);
-		printf("stats active=%lu total=%lu refused=%lu relays=%lu\n", st.active, st.total,
-		       st.refused, dl_relay_active());
+		printf("stats active=%lu total=%lu refused=%lu relays=%lu pooled=%lu\n", st.active,
+		       st.total, st.refused, dl_relay_active(), st.pooled);
 	} else if (!strcmp(line, "quit")) {
 		event_base_loopbreak(base);
 	} else if (*line) {
