@@ -18,7 +18,7 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-PKGS    = libevent jansson ldns libcrypto
+PKGS    = libevent jansson ldns libcrypto libzstd
 # libcurl: headers only; src/cli/osinstall.c dlopen()s it for downloads, so the
 # daemon (same binary) never maps it.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)

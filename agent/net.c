@@ -290,6 +290,7 @@ void share_setup(void)
 		else
 			logmsg("share: %s (virtiofs)", path);
 	} else if (strcmp(fs, "nfs") == 0) {
+		load_modules("", "/lib/dlite/modules-nfs.list");
 		if (nfs)
 			mount_nfs(nfs, path);
 		else

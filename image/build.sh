@@ -165,7 +165,9 @@ strip_ext() { sed -E 's/\.(xz|zst|gz)$//'; }
 
 mods initrd > "$W/initrd.mods"
 mods root | grep -vxF -f "$W/initrd.mods" > "$W/root.mods" || true
-say "modules: $(wc -l < "$W/initrd.mods") in initrd, $(wc -l < "$W/root.mods") in root"
+# [root-nfs]: loaded by the agent only for an NFS share (hyperkit), not at boot
+mods root-nfs | grep -vxF -f "$W/initrd.mods" | grep -vxF -f "$W/root.mods" > "$W/nfs.mods" || true
+say "modules: $(wc -l < "$W/initrd.mods") in initrd, $(wc -l < "$W/root.mods") in root, $(wc -l < "$W/nfs.mods") for nfs"
 
 # ---------------------------------------------------------------- tools
 # trixie's mkfs.erofs (lzma, fragments, dedupe; the host's may be older) runs
@@ -224,6 +226,18 @@ DOCKER_GID=$(chroot "$R" getent group docker | cut -d: -f3)
 		usr/share/docker.io/contrib/* usr/bin/runc-* 
 	rm -rf usr/share/docker.io
 	[ -x usr/bin/crun ] && ln -sf ../bin/crun usr/sbin/runc
+	# iptables-legacy, not -nft: dockerd runs ~60 (first boot) to ~120
+	# (later boots: the default bridge is restored, deleted and made again)
+	# iptables commands one after another at start; on TCG a legacy call
+	# takes ~60 ms against ~90-200 ms for iptables-nft (which reads the whole
+	# ruleset over netlink and checks it), 2-3 s of every boot. The nf_tables
+	# modules are then not loaded at all (image/modules.conf).
+	for t in iptables ip6tables; do
+		for s in "" -save -restore; do
+			[ -x usr/sbin/$t-legacy$s ] || die "usr/sbin/$t-legacy$s missing"
+			ln -sfn /usr/sbin/$t-legacy$s etc/alternatives/$t$s
+		done
+	done
 	# docs, locales, i18n, zone data (UTC only), completions
 	rm -rf usr/share/doc usr/share/man usr/share/info usr/share/locale usr/share/i18n \
 		usr/lib/locale usr/share/bash-completion usr/share/zsh usr/share/fish \
@@ -291,12 +305,14 @@ needed() { xargs -0 -r readelf -d 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]
 )
 # modules of the root
 putmods "$R/usr" "$W/root.mods"
+putmods "$R/usr" "$W/nfs.mods"
 for f in modules.builtin modules.builtin.modinfo modules.order; do
 	[ -f "$KMOD/$f" ] && cp "$KMOD/$f" "$R/usr/lib/modules/$KVER/"
 done
 depmod -b "$R/usr" "$KVER"    # for dockerd's modprobe calls (already loaded => no-op)
 mkdir -p "$R/usr/lib/dlite"
 strip_ext < "$W/root.mods" | sed "s|^|/usr/lib/modules/$KVER/|" > "$R/usr/lib/dlite/modules.list"
+strip_ext < "$W/nfs.mods" | sed "s|^|/usr/lib/modules/$KVER/|" > "$R/usr/lib/dlite/modules-nfs.list"
 # dlite's own files
 IMAGE_VERSION=${DLITE_IMAGE_VERSION:-$(date -u +%Y%m%d)-$(git -C "$HERE/.." describe --always --dirty 2>/dev/null || echo local)}
 cat > "$R/etc/dlite-release" <<EOF
@@ -310,10 +326,11 @@ for d in "$HERE"/rootfs; do [ -d "$d" ] && cp -a "$d"/. "$R"/; done
 say "root tree: $(du -sm "$R" | cut -f1) MiB"
 
 # ---------------------------------------------------------------- root.erofs
-# lz4hc (default): fastest to decompress on TCG, where dockerd's and
-# containerd's page faults pay for it; lzma (DLITE_EROFS_COMP=lzma,level=6)
-# is 37 MB smaller but boots 40 s slower. See image/README.md.
-COMP=${DLITE_EROFS_COMP:-lz4hc,level=12}
+# zstd level 9 (default): 69 MiB against 89 MiB with lz4hc, and boots as
+# fast on TCG (measured side by side); lzma is smaller still but boots much
+# slower (its decompression is paid by every page fault of dockerd and
+# containerd). DLITE_EROFS_COMP overrides. See image/README.md.
+COMP=${DLITE_EROFS_COMP:-zstd,level=9}
 say "mkfs.erofs -z$COMP"
 rm -f "$OUT/root.erofs.tmp"
 # shellcheck disable=SC2086

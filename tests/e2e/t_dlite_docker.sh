@@ -9,6 +9,14 @@ sock="$DLITE_HOME/docker.sock"
 mode=$(stat -c %a "$sock"); [ "$mode" = 660 ] || fail "docker.sock mode $mode, want 660"
 grep -q "127.0.0.1 local.docker # added by dlite" "$DLITE_SYSROOT/etc/hosts" || fail "hosts line"
 
+# QEMU on x86 boots the vmlinux inside vmlinuz through PVH (no self-decompression)
+if [ "$(uname -m)" = x86_64 ]; then
+	tr '\0' '\n' < "/proc/$(cat "$DLITE_HOME/run/vm.pid")/cmdline" | grep -qx "$DLITE_HOME/os/vmlinux" ||
+		fail "qemu does not boot $DLITE_HOME/os/vmlinux: $(tr '\0' ' ' < "/proc/$(cat "$DLITE_HOME/run/vm.pid")/cmdline")"
+	file "$DLITE_HOME/os/vmlinux" | grep -q 'ELF 64-bit' || fail "os/vmlinux is not an ELF kernel"
+	ok "PVH boot of os/vmlinux"
+fi
+
 docker version --format '{{.Server.Version}}' || fail "docker version"
 import_busybox
 [ "$(docker run --rm bb echo hello)" = hello ] || fail "docker run --rm"
