@@ -11,9 +11,9 @@ grep -q "127.0.0.1 local.docker # added by dlite" "$DLITE_SYSROOT/etc/hosts" || 
 
 # QEMU on x86 boots the vmlinux inside vmlinuz through PVH (no self-decompression)
 if [ "$(uname -m)" = x86_64 ]; then
-	tr '\0' '\n' < "/proc/$(cat "$DLITE_HOME/run/vm.pid")/cmdline" | grep -qx "$DLITE_HOME/os/vmlinux" ||
-		fail "qemu does not boot $DLITE_HOME/os/vmlinux: $(tr '\0' ' ' < "/proc/$(cat "$DLITE_HOME/run/vm.pid")/cmdline")"
-	file "$DLITE_HOME/os/vmlinux" | grep -q 'ELF 64-bit' || fail "os/vmlinux is not an ELF kernel"
+	k=$(tr '\0' '\n' < "/proc/$(cat "$DLITE_HOME/run/vm.pid")/cmdline" | sed -n '/^-kernel$/{n;p;}')
+	[ "$k" = "$DLITE_HOME/os/current/vmlinux" ] || fail "qemu boots '$k', not os/current/vmlinux"
+	file "$k" | grep -q 'ELF 64-bit' || fail "$k is not an ELF kernel"
 	ok "PVH boot of os/vmlinux"
 fi
 
