@@ -239,6 +239,10 @@ static void prefetch_start(void)
 		LOWER "/usr/sbin/xtables-legacy-multi",
 	};
 	enum { N = sizeof(files) / sizeof(files[0]) };
+	const char *off = cmdline_get("prefetch"); /* dlite.prefetch=0: off (bench/boot) */
+
+	if (off && strcmp(off, "0") == 0)
+		return;
 	pid_t pid = fork();
 
 	if (pid != 0)
