@@ -299,21 +299,27 @@ static int fill_splice(struct dir *d)
  * EOF), 0 would block, -1 error. */
 static char scratch[STREAM_BUF];
 
+/* A read that moved nothing (n <= 0): 1 = EOF seen or interrupted (call
+ * again), 0 = would block, -1 = hard error. */
+static int read_end(struct dir *d, ssize_t n)
+{
+	if (n == 0) {
+		d->eof = true;
+		return 1;
+	}
+	if (errno == EINTR)
+		return 1;
+	return errno == EAGAIN ? 0 : -1;
+}
+
 /* Stream, not splicing: read into the scratch buffer and send at once; a
  * leftover goes to d->buf.  *drained: the read came back short. */
 static int fill_stream(struct dir *d, bool *drained)
 {
 	ssize_t n = read(d->src, scratch, sizeof(scratch));
 
-	if (n <= 0) {
-		if (n == 0) {
-			d->eof = true;
-			return 1;
-		}
-		if (errno == EINTR)
-			return 1;
-		return errno == EAGAIN ? 0 : -1;
-	}
+	if (n <= 0)
+		return read_end(d, n);
 	if ((size_t)n == sizeof(scratch))
 		d->bulk = d->use_splice; /* more is likely waiting: splice it */
 	else
@@ -377,15 +383,7 @@ static int dir_fill(struct dir *d, bool *drained)
 		}
 		break;
 	}
-	if (n > 0)
-		return 1;
-	if (n == 0) {
-		d->eof = true;
-		return 1;
-	}
-	if (errno == EINTR)
-		return 1;
-	return errno == EAGAIN ? 0 : -1;
+	return n > 0 ? 1 : read_end(d, n);
 }
 
 /* Pump until it would block, is drained or is done; -1 on a hard error. */

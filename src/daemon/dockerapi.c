@@ -204,13 +204,18 @@ static bool collect(void *arg, const char *data, size_t len)
 		b->too_big = true;
 		return false;
 	}
-	char *q = realloc(b->p, b->len + len + 1);
+	return dl_buf_append(&b->p, &b->len, data, len);
+}
+
+bool dl_buf_append(char **p, size_t *len, const char *data, size_t n)
+{
+	char *q = realloc(*p, *len + n + 1);
 	if (!q)
 		return false;
-	b->p = q;
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-	b->p[b->len] = '\0';
+	*p = q;
+	memcpy(q + *len, data, n);
+	*len += n;
+	q[*len] = '\0';
 	return true;
 }
 

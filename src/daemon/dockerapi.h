@@ -29,6 +29,10 @@ struct dl_api_get {
  * be NULL) gets the HTTP status, 0 if none was read. */
 int dl_api_get(const struct dl_api_get *g, int *status, struct dl_err *e);
 
+/* Appends data[0..n) to the NUL-terminated buffer *p of *len bytes
+ * (realloc); false when out of memory, *p and *len unchanged. */
+bool dl_buf_append(char **p, size_t *len, const char *data, size_t n);
+
 /* The whole body of a 2xx response, NUL-terminated, at most max bytes;
  * NULL on failure. */
 char *dl_api_get_body(const char *socket, const char *path, int timeout_ms, size_t max,

@@ -173,13 +173,8 @@ static bool on_events(void *arg, const char *data, size_t n)
 	struct stream *s = arg;
 	bool relevant = false;
 
-	char *q = realloc(s->line, s->len + n + 1);
-	if (!q)
+	if (!dl_buf_append(&s->line, &s->len, data, n))
 		return false;
-	s->line = q;
-	memcpy(s->line + s->len, data, n);
-	s->len += n;
-	s->line[s->len] = '\0';
 	char *nl;
 	while ((nl = memchr(s->line, '\n', s->len))) {
 		*nl = '\0';

@@ -29,27 +29,7 @@ AP=$1 EP=$2 UP=$3 BP=$4 FP=$5
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$D/token"; echo >> "$D/token"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$D/wrong"; echo >> "$D/wrong"
 
-# A fake dockerd: HTTP/1.0 on a unix socket; /_ping -> OK, else echo the path.
-cat > "$D/fakedocker.py" <<'EOF'
-import os, socket, sys, threading
-path = sys.argv[1]
-s = socket.socket(socket.AF_UNIX); s.bind(path); s.listen(16)
-open(path + ".ready", "w").close()
-def serve(c):
-    data = b""
-    while b"\r\n\r\n" not in data:
-        d = c.recv(4096)
-        if not d: break
-        data += d
-    p = data.split(b" ")[1] if data.count(b" ") else b"?"
-    body = b"OK" if p == b"/_ping" else b"path=" + p
-    c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
-    c.close()
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-EOF
-python3 "$D/fakedocker.py" "$D/docker.sock" & PIDS="$PIDS $!"
+python3 "$(dirname "$0")/fakedocker.py" "$D/docker.sock" & PIDS="$PIDS $!"
 # the machine may be busy: wait for helpers to be ready, never sleep-and-hope
 waitfor() { n=0; while [ ! -e "$1" ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done; }
 waitfor "$D/docker.sock.ready"

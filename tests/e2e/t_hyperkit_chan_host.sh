@@ -24,24 +24,6 @@ waitfor() { n=0; while [ ! -e "$1" ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1
 AP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$D/token"; echo >> "$D/token"
 
-cat > "$D/fakedocker.py" <<'PY'
-import socket, sys, threading
-path = sys.argv[1]
-s = socket.socket(socket.AF_UNIX); s.bind(path); s.listen(16)
-open(path + ".ready", "w").close()
-def serve(c):
-    data = b""
-    while b"\r\n\r\n" not in data:
-        d = c.recv(4096)
-        if not d: break
-        data += d
-    body = b"OK"
-    c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
-    c.close()
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
 cat > "$D/fakehyperkit.py" <<'PY'
 import os, socket, sys, threading
 path, agent_port, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -68,7 +50,7 @@ while True:
     c, _ = s.accept()
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 PY
-python3 "$D/fakedocker.py" "$D/docker.sock" & PIDS="$PIDS $!"
+python3 "$(dirname "$0")/fakedocker.py" "$D/docker.sock" & PIDS="$PIDS $!"
 mkdir -p "$D/vsock"
 python3 "$D/fakehyperkit.py" "$D/vsock/connect" $AP "$D/preambles" & PIDS="$PIDS $!"
 waitfor "$D/docker.sock.ready"; waitfor "$D/vsock/connect.ready"
