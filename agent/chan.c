@@ -496,6 +496,7 @@ static void open_target(struct conn *c)
 {
 	struct sockaddr_un un = { .sun_family = AF_UNIX };
 	struct sockaddr_in in = { .sin_family = AF_INET };
+	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6 };
 	struct sockaddr *sa;
 	socklen_t salen;
 	int type = SOCK_STREAM;
@@ -528,11 +529,23 @@ static void open_target(struct conn *c)
 		/* fall through */
 	case DL_TARGET_TCP:
 	default:
-		in.sin_port = htons(c->t.port);
-		in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sa = (struct sockaddr *)&in;
-		salen = sizeof(in);
-		c->b.fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		/* tcp:ADDR:PORT goes straight to a container's address: no
+		 * docker-proxy copy in the guest */
+		if (c->t.family == AF_INET6) {
+			in6.sin6_port = htons(c->t.port);
+			memcpy(&in6.sin6_addr, c->t.addr, 16);
+			sa = (struct sockaddr *)&in6;
+			salen = sizeof(in6);
+		} else {
+			in.sin_port = htons(c->t.port);
+			if (c->t.family == AF_INET)
+				memcpy(&in.sin_addr, c->t.addr, 4);
+			else
+				in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			sa = (struct sockaddr *)&in;
+			salen = sizeof(in);
+		}
+		c->b.fd = socket(sa->sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		break;
 	}
 	if (c->b.fd < 0) {

@@ -218,7 +218,7 @@ static void do_status(struct ctl *c)
 	bool up = g.pid1 ? svc_dockerd_up() : false;
 
 	reply(c, "ok uptime=%llu dockerd=%s dockerd_restarts=%u data=%s "
-		 "docker_version=%s image_version=%s",
+		 "docker_version=%s image_version=%s caps=" DL_CAPS,
 	      (unsigned long long)(boot_ms() / 1000), up ? "up" : "down",
 	      g.pid1 ? svc_dockerd_restarts() : 0, safe(g.data_state),
 	      safe(g.docker_version), safe(g.image_version));

@@ -1,8 +1,57 @@
 #include "proto.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+
+/* "1".."65535", no sign, no leading zero. */
+static int parse_port(const char *s, uint16_t *port)
+{
+	unsigned long v = 0;
+
+	if (*s < '1' || *s > '9')
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > 65535)
+			return -1;
+	}
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/* "A.B.C.D:PORT" or "[V6]:PORT" */
+static int parse_addr_port(const char *s, struct dl_target *t)
+{
+	char a[INET6_ADDRSTRLEN];
+	const char *colon;
+	size_t n;
+
+	if (*s == '[') {
+		const char *end = strchr(s, ']');
+		if (!end || end[1] != ':')
+			return -1;
+		n = (size_t)(end - s - 1);
+		colon = end + 1;
+		s++;
+		t->family = AF_INET6;
+	} else {
+		colon = strrchr(s, ':');
+		n = (size_t)(colon - s);
+		t->family = AF_INET;
+	}
+	if (n == 0 || n >= sizeof(a))
+		return -1;
+	memcpy(a, s, n);
+	a[n] = '\0';
+	if (inet_pton(t->family, a, t->addr) != 1)
+		return -1;
+	return parse_port(colon + 1, &t->port);
+}
 
 int dl_target_parse(const char *s, struct dl_target *t)
 {
@@ -22,18 +71,11 @@ int dl_target_parse(const char *s, struct dl_target *t)
 	else
 		return -1;
 	s += 4;
-	if (*s < '1' || *s > '9')
+	if (strchr(s, ':') && parse_addr_port(s, t) < 0) {
+		memset(t, 0, sizeof(*t));
 		return -1;
-	unsigned long v = 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > 65535)
-			return -1;
 	}
-	t->port = (uint16_t)v;
-	return 0;
+	return t->family ? 0 : parse_port(s, &t->port);
 }
 
 int dl_hdr_encode(uint8_t buf[DL_HDR_LEN], const uint8_t token[DL_TOKEN_LEN],
@@ -79,6 +121,25 @@ int dl_hdr_check(const uint8_t buf[DL_HDR_LEN],
 		if (target[i])
 			return -1;
 	return dl_target_parse(target, t);
+}
+
+int dl_caps_has(const char *status, const char *cap)
+{
+	size_t n = strlen(cap);
+
+	for (const char *p = status; (p = strstr(p, "caps=")); p += 5) {
+		if (p != status && p[-1] != ' ')
+			continue;
+		for (const char *c = p + 5; *c && *c != ' ';) {
+			size_t len = strcspn(c, ", ");
+			if (len == n && n && strncmp(c, cap, n) == 0)
+				return 1;
+			c += len;
+			if (*c == ',')
+				c++;
+		}
+	}
+	return 0;
 }
 
 void dl_reply_encode(uint8_t buf[DL_REPLY_LEN], enum dl_status st, int err)

@@ -13,6 +13,10 @@
  *   "tcp:PORT"    127.0.0.1:PORT in the guest
  *   "udp:PORT"    127.0.0.1:PORT in the guest; datagrams framed on the
  *                 stream as a 2-byte big-endian length + payload, both ways
+ *   "tcp:A.B.C.D:PORT", "tcp:[V6]:PORT", "udp:..." the same, to that
+ *                 address as seen from the guest (a container's own
+ *                 address, so no docker-proxy copy sits in the path).  Only
+ *                 agents whose status says "caps=addr" accept these.
  *   "control"     line protocol, one request line -> one reply line:
  *                   ping            -> "ok pong"
  *                   ready           -> "ok ready" once dockerd answers _ping,
@@ -20,6 +24,7 @@
  *                   time SEC.NSEC   -> sets CLOCK_REALTIME, "ok"
  *                   gettime         -> "ok SEC.NSEC" (CLOCK_REALTIME)
  *                   status          -> "ok key=value key=value ..."
+ *                                      (caps=a,b: optional features)
  *                   poweroff        -> "ok", then a clean shutdown
  */
 #ifndef DLITE_PROTO_H
@@ -47,7 +52,12 @@ enum dl_target_kind {
 struct dl_target {
 	enum dl_target_kind kind;
 	uint16_t port; /* tcp/udp only */
+	int family;    /* tcp/udp: 0 = the guest's 127.0.0.1, AF_INET, AF_INET6 */
+	uint8_t addr[16]; /* family's address, network order */
 };
+
+/* What this side's agent supports, listed in its status reply ("caps="). */
+#define DL_CAPS "addr"
 
 /* Reply status byte (reply[4]). */
 enum dl_status {
@@ -65,8 +75,13 @@ int dl_hdr_encode(uint8_t buf[DL_HDR_LEN], const uint8_t token[DL_TOKEN_LEN],
 int dl_hdr_check(const uint8_t buf[DL_HDR_LEN],
 		 const uint8_t token[DL_TOKEN_LEN], struct dl_target *t);
 
-/* Parse "docker", "control", "tcp:N", "udp:N" (1 <= N <= 65535). */
+/* Parse "docker", "control", "tcp:N", "udp:N" (1 <= N <= 65535), and
+ * "tcp:ADDR:N", "udp:ADDR:N" with ADDR a dotted IPv4 address or a
+ * bracketed IPv6 one. */
 int dl_target_parse(const char *s, struct dl_target *t);
+
+/* Does a status reply ("ok k=v k=v ... caps=a,b ...") list cap? */
+int dl_caps_has(const char *status, const char *cap);
 
 void dl_reply_encode(uint8_t buf[DL_REPLY_LEN], enum dl_status st, int err);
 /* Returns the status, or -1 for a malformed reply; *err gets the errno. */

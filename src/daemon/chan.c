@@ -741,3 +741,14 @@ fail: {
 	return dl_fail(e, err, "control request '%s'", request_line);
 }
 }
+
+int dl_chan_probe_caps(struct dl_chan_cfg *cfg, char *status, size_t len, int timeout_ms)
+{
+	char reply[1024];
+	int r = dl_chan_control(cfg, "status", reply, sizeof(reply), timeout_ms, NULL);
+
+	cfg->addr_targets = r == 0 && dl_caps_has(reply, "addr");
+	if (status && len)
+		snprintf(status, len, "%s", r == 0 ? reply : "");
+	return r;
+}

@@ -38,6 +38,7 @@ struct dl_chan_cfg {
 	unsigned cid;    /* vsock and hyperkit (the guest's CID) */
 	char path[108];  /* unix; hyperkit: its "connect" socket */
 	uint8_t token[DL_TOKEN_LEN];
+	int addr_targets; /* the agent takes "tcp:ADDR:PORT" (caps=addr) */
 };
 
 /* Timeout for the whole async open (connect + header + reply). */
@@ -73,6 +74,11 @@ int dl_chan_dial(const struct dl_chan_cfg *cfg, const char *target,
 int dl_chan_control(const struct dl_chan_cfg *cfg, const char *request_line,
 		    char *reply, size_t replylen, int timeout_ms,
 		    struct dl_err *e);
+
+/* Ask the agent for its status line (into status when not NULL) and set
+ * the capabilities it lists in *cfg (none when it does not answer).
+ * Returns 0, or -1 when the request failed. */
+int dl_chan_probe_caps(struct dl_chan_cfg *cfg, char *status, size_t len, int timeout_ms);
 
 /* Parse "tcp:HOST:PORT", "tcp:PORT" (127.0.0.1), "vsock:CID:PORT",
  * "unix:PATH" or "hyperkit:PATH:CID:PORT" (PATH = RUN/vsock/connect; the

@@ -286,6 +286,7 @@ static int vm_spawn(struct daemon *d, struct dl_err *e)
 		return -1;
 	if ((port = free_port(e)) < 0)
 		return -1;
+	d->chan.addr_targets = 0; /* until this VM's agent says otherwise */
 	d->chan.kind = DL_CHAN_TCP;
 	snprintf(d->chan.host, sizeof(d->chan.host), "127.0.0.1");
 	d->chan.port = (uint16_t)port;
@@ -424,7 +425,7 @@ static void became_ready(struct daemon *d)
 		accel_remember(d, d->accel, true);
 		d->probing = false;
 	}
-	if (dl_chan_control(&d->chan, "status", reply, sizeof(reply), 2000, NULL) == 0) {
+	if (dl_chan_probe_caps(&d->chan, reply, sizeof(reply), 2000) == 0) {
 		char *v = strstr(reply, "docker_version=");
 		if (v)
 			sscanf(v + 15, "%63s", d->docker_version);

@@ -33,6 +33,23 @@ static void add(struct dl_dns_table *t, const char *name, const char *domain, co
 		dl_log(DL_LOG_DEBUG, "dns: skipping %s: %s", fq, e.msg);
 }
 
+void dl_names_addrs(json_t *c, const char **v4, const char **v6)
+{
+	json_t *nets = json_object_get(json_object_get(c, "NetworkSettings"), "Networks");
+	const char *k;
+	json_t *n;
+
+	*v4 = *v6 = NULL;
+	json_object_foreach(nets, k, n) {
+		const char *a = json_string_value(json_object_get(n, "IPAddress"));
+		const char *b = json_string_value(json_object_get(n, "GlobalIPv6Address"));
+		if (!*v4 && a && *a)
+			*v4 = a;
+		if (!*v6 && b && *b)
+			*v6 = b;
+	}
+}
+
 struct dl_dns_table *dl_names_table(const struct dl_config *cfg, json_t *list)
 {
 	struct dl_dns_table *t = dl_dns_table_new();
@@ -47,17 +64,8 @@ struct dl_dns_table *dl_names_table(const struct dl_config *cfg, json_t *list)
 	dl_dns_table_add(t, cfg->hostname, addr, strcmp(addr, "127.0.0.1") ? NULL : "::1", NULL);
 	json_array_foreach(list, i, c) {
 		const char *name = json_string_value(json_array_get(json_object_get(c, "Names"), 0));
-		json_t *nets = json_object_get(json_object_get(c, "NetworkSettings"), "Networks");
-		const char *v4 = NULL, *v6 = NULL, *k;
-		json_t *n;
-		json_object_foreach(nets, k, n) {
-			const char *a = json_string_value(json_object_get(n, "IPAddress"));
-			const char *b = json_string_value(json_object_get(n, "GlobalIPv6Address"));
-			if (!v4 && a && *a)
-				v4 = a;
-			if (!v6 && b && *b)
-				v6 = b;
-		}
+		const char *v4, *v6;
+		dl_names_addrs(c, &v4, &v6);
 		if (!name || (!v4 && !v6))
 			continue;
 		if (name[0] == '/')

@@ -14,6 +14,9 @@ struct dl_dns_server;
 
 /* The zone: the last label of the hostname ("docker" for local.docker). */
 const char *dl_names_domain(const struct dl_config *cfg);
+/* Pure: a container of the docker listing -> its first IPv4 and first
+ * global IPv6 address over its networks (NULL when it has none). */
+void dl_names_addrs(json_t *container, const char **v4, const char **v6);
 /* Pure: hostname -> VM address; <container>.<domain> and, for compose,
  * <service>.<project>.<domain> -> the container's first address. list may
  * be NULL (VM down: the hostname only). */

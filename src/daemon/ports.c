@@ -122,14 +122,29 @@ static void lst_backoff_cb(evutil_socket_t fd, short what, void *arg)
 	event_add(&l->ev, NULL);
 }
 
+/* The channel target of a forward: the container's own address when it is
+ * known and the agent takes addresses (no docker-proxy copy in the guest),
+ * else the published port on the guest's loopback. */
+static void fwd_target(const struct fwd *f, char *buf, size_t len)
+{
+	const char *proto = f->map.proto == IPPROTO_UDP ? "udp" : "tcp";
+	const char *a = f->map.ctr_addr;
+
+	if (f->ps->cfg.addr_targets && a[0] && f->map.ctr_port)
+		snprintf(buf, len, strchr(a, ':') ? "%s:[%s]:%u" : "%s:%s:%u", proto, a,
+			 f->map.ctr_port);
+	else
+		snprintf(buf, len, "%s:%u", proto, f->map.guest_port);
+}
+
 static void tcp_accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	struct lst *l = arg;
 	struct fwd *f = l->f;
 	struct dl_ports *ps = f->ps;
-	char target[16];
+	char target[DL_TARGET_LEN];
 
-	snprintf(target, sizeof(target), "tcp:%u", f->map.guest_port);
+	fwd_target(f, target, sizeof(target));
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		int fd = dl_accept_nb(lfd, NULL, NULL);
 		if (fd < 0) {
@@ -274,7 +289,7 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			if (a->l == l && a->plen == plen && memcmp(&a->peer, &peer, plen) == 0)
 				break;
 		if (!a) {
-			char target[16];
+			char target[DL_TARGET_LEN];
 			if (!(a = calloc(1, sizeof(*a))))
 				continue;
 			a->f = f;
@@ -289,7 +304,7 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			f->conns++;
 			struct timeval tv = { DL_PORTS_UDP_IDLE_S, 0 };
 			evtimer_add(&a->idle, &tv);
-			snprintf(target, sizeof(target), "udp:%u", f->map.guest_port);
+			fwd_target(f, target, sizeof(target));
 			if (!a->queue || dl_chan_open(ps->base, &ps->cfg, target, uassoc_open, a) < 0) {
 				a->opening = 0;
 				uassoc_free(a);

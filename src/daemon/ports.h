@@ -2,7 +2,9 @@
  * Published ports on localhost: a container's published port becomes a
  * listener on the host's loopback (127.0.0.1 and ::1; never a non-loopback
  * address) whose connections (TCP) or datagrams (UDP) go over the agent
- * channel to "tcp:GUEST_PORT" / "udp:GUEST_PORT".
+ * channel to the container's own address ("tcp:CTR_ADDR:CTR_PORT") when
+ * the listing gave it and the agent takes addresses, else to
+ * "tcp:GUEST_PORT" / "udp:GUEST_PORT" (docker-proxy on the guest's loopback).
  */
 #ifndef DLITE_DAEMON_PORTS_H
 #define DLITE_DAEMON_PORTS_H
@@ -20,7 +22,9 @@ struct dl_portmap {
 	char host_ip[46];   /* "" (or "0.0.0.0", "::") = 127.0.0.1 and ::1;
 			       "127.0.0.1", "::1", any 127/8 address */
 	uint16_t host_port;
-	uint16_t guest_port;
+	uint16_t guest_port;  /* published port in the guest */
+	char ctr_addr[46];    /* the container's address, "" if unknown */
+	uint16_t ctr_port;    /* the container's own port behind guest_port */
 	char owner[128];    /* container name */
 };
 
@@ -37,9 +41,9 @@ struct dl_ports *dl_ports_new(struct event_base *base, const struct dl_chan_cfg 
 
 /* Reconcile with the full list of mappings wanted now: listeners for new
  * ones are opened, removed ones closed (their open connections go on),
- * changed guest ports take effect for new connections; failed ones are
- * retried.  A mapping whose port is taken gets one log line and status
- * "failed"; the others carry on.  Duplicates (the same key reported for
+ * changed guest ports and container addresses (a restarted container) take
+ * effect for new connections; failed ones are retried.  A mapping whose
+ * port is taken gets one log line and status "failed"; the others carry on.  Duplicates (the same key reported for
  * 0.0.0.0 and ::) are merged.  Returns the number of failed mappings, or -1
  * (ENOMEM). */
 int dl_ports_set(struct dl_ports *ps, const struct dl_portmap *maps, size_t n);

@@ -57,8 +57,14 @@ size_t dl_watch_portmaps(json_t *containers, struct dl_portmap *out, size_t max)
 
 	json_array_foreach(containers, i, c) {
 		const char *name = json_string_value(json_array_get(json_object_get(c, "Names"), 0));
+		const char *v4, *v6;
+		/* the container's own address: the agent connects there, past
+		 * docker-proxy (ports.c falls back to the published port) */
+		dl_names_addrs(c, &v4, &v6);
+		const char *ctr = v4 ? v4 : v6;
 		json_array_foreach(json_object_get(c, "Ports"), j, p) {
 			json_int_t pub = json_integer_value(json_object_get(p, "PublicPort"));
+			json_int_t priv = json_integer_value(json_object_get(p, "PrivatePort"));
 			const char *type = json_string_value(json_object_get(p, "Type"));
 			const char *ip = json_string_value(json_object_get(p, "IP"));
 			if (pub <= 0 || pub > 65535 || !type || n >= max)
@@ -82,6 +88,10 @@ size_t dl_watch_portmaps(json_t *containers, struct dl_portmap *out, size_t max)
 				snprintf(m->host_ip, sizeof(m->host_ip), "127.0.0.1");
 			m->host_port = (uint16_t)pub;
 			m->guest_port = (uint16_t)pub;
+			if (ctr && priv > 0 && priv <= 65535 && strlen(ctr) < sizeof(m->ctr_addr)) {
+				snprintf(m->ctr_addr, sizeof(m->ctr_addr), "%s", ctr);
+				m->ctr_port = (uint16_t)priv;
+			}
 			snprintf(m->owner, sizeof(m->owner), "%s", name && name[0] == '/' ? name + 1 : name ? name : "?");
 			bool dup = false;
 			for (size_t k = 0; k < n; k++)

@@ -4,7 +4,10 @@
 #   (host mode) -> 127.0.0.1:GUEST_PORT (bench/loadgen serve, TCP and UDP).
 # Checks: TCP forward on 127.0.0.1 and ::1 (bytes checked, half-close), UDP
 # echo through the framed channel, a taken port reported as failed while
-# the other forwards carry on, removal closes the listener, re-adding works.
+# the other forwards carry on, removal closes the listener, re-adding works;
+# with the container's address known (caps=addr) the agent connects there
+# and not to the published port; without the capability (an older agent)
+# it falls back to the published port.
 # DLITE_TEST_AGENT=PROG runs PROG instead of build/dlite-agent (same args).
 . "$(dirname "$0")/hostlib.sh"
 
@@ -150,4 +153,52 @@ cmd "ports"
 ST=$(status)
 [ -z "$ST" ] || fail "mappings left after an empty set: $ST"
 ok "empty set closes everything"
+
+# Straight to the container: the agent says caps=addr, so a mapping that
+# knows its container's address goes there. Nothing listens on the published
+# port $HX any more, so only the direct target can answer.
+status >/dev/null
+grep -q '^caps addr=1$' "$T/h.out" || fail "the harness did not learn caps=addr from the agent"
+"$H" --chan tcp:127.0.0.1:$AP --token-file "$T/token" --control status | grep -q ' caps=addr' ||
+	fail "agent status has no caps=addr"
+cmd "ports tcp:$HT:$HX@127.0.0.1/$GT udp:$HU:$HX@127.0.0.1/$GU"
+grep -q "ok failed=0" "$T/h.out" || fail "direct mappings"
+out=$("$L" rr --tcp $HT --n 100) || fail "tcp to the container's address: $out"
+out=$("$L" echo --tcp $HT --bytes 2000000) || fail "tcp echo to the container's address: $out"
+out=$("$L" udp --udp $HU --n 100) || fail "udp to the container's address: $out"
+ok "tcp and udp go to the container's address, not the published port: $out"
+if python3 -c "import socket; s=socket.socket(socket.AF_INET6); s.bind(('::1',0))" 2>/dev/null; then
+	# a one-line server on [::1]:$HX (loadgen serves IPv4 only)
+	python3 -c "
+import socket,sys
+s=socket.socket(socket.AF_INET6); s.bind(('::1',int(sys.argv[1]))); s.listen(1)
+c,_=s.accept(); c.sendall(b'v6 container'); c.close()" $HX &
+V6=$!
+PIDS="$PIDS $V6"
+sleep 0.3
+	cmd "ports tcp:$HT:$GT@::1/$HX"
+r=$(python3 -c "import socket,sys; c=socket.create_connection(('127.0.0.1',int(sys.argv[1])),5); print(c.recv(100).decode())" $HT) || true
+[ "$r" = "v6 container" ] || { tail -5 "$T/h.out"; fail "tcp to an IPv6 container address: got '$r'"; }
+ok "tcp to an IPv6 container address ([::1]:$HX)"
+wait $V6
+fi
+# a restarted container (new address/port) is picked up by the kept forward
+cmd "ports tcp:$HT:$HX@127.0.0.1/$HX"
+if "$L" rr --tcp $HT --n 1 >/dev/null 2>&1; then fail "kept forward still uses the old container port"; fi
+cmd "ports tcp:$HT:$HX@127.0.0.1/$GT"
+"$L" rr --tcp $HT --n 20 >/dev/null || fail "kept forward did not take the new container port"
+ok "a kept forward follows its container's new address"
+cmd "ports"
+
+# An agent without the capability (older image): the published port is used
+# even when the container's address is known.
+mkfifo "$T/ctl2"
+exec 4<> "$T/ctl2"
+"$H" --chan tcp:127.0.0.1:$AP --token-file "$T/token" --no-caps \
+	--port "tcp:$HT2:$GT@127.0.0.1/$HX" < "$T/ctl2" > "$T/h2.out" 2> "$T/h2.err" &
+PIDS="$PIDS $!"
+i=0; until grep -q ready "$T/h2.out"; do i=$((i+1)); [ $i -lt 50 ] || fail "harness 2"; sleep 0.1; done
+out=$("$L" rr --tcp $HT2 --n 20) || fail "fallback to the published port: $out"
+ok "without caps=addr the published port is used: $out"
+exec 4>&-
 echo PASS

@@ -4,10 +4,12 @@
  * VM — for tests/e2e/t_proxy_host.sh and bench/proxy.
  *
  *   relay-harness --chan tcp:127.0.0.1:PORT --token-file FILE
- *                 [--sock PATH] [--down [WHY]] [--no-splice]
- *                 [--port tcp|udp:HOSTPORT:GUESTPORT[:HOSTIP]]...
+ *                 [--sock PATH] [--down [WHY]] [--no-splice] [--no-caps]
+ *                 [--port tcp|udp:HOSTPORT:GUESTPORT[:HOSTIP][@CTRADDR/CTRPORT]]...
  *   relay-harness --chan ... --token-file FILE --control REQUEST
  *
+ * The agent's capabilities are asked for as the daemon does (status caps=);
+ * --no-caps ignores them, as with an agent of an older image.
  * Prints "ready" once listening.  Reads commands on stdin, one a line:
  *   up | down [WHY]          dl_proxy_set_state
  *   ports [SPEC...]          dl_ports_set with exactly these mappings
@@ -39,6 +41,7 @@
 static struct event_base *base;
 static struct dl_proxy *proxy;
 static struct dl_ports *ports;
+static struct dl_chan_cfg ports_cfg;
 static char inbuf[8192];
 static size_t inlen;
 
@@ -50,9 +53,19 @@ static void die(const char *msg)
 
 static int parse_portspec(const char *s, struct dl_portmap *m)
 {
-	char buf[128], *save = NULL, *tok;
+	char buf[128], *save = NULL, *tok, *ctr;
 	memset(m, 0, sizeof(*m));
 	snprintf(buf, sizeof(buf), "%s", s);
+	/* "@ADDR/PORT": the container behind the published port */
+	if ((ctr = strchr(buf, '@'))) {
+		*ctr++ = '\0';
+		char *slash = strrchr(ctr, '/');
+		if (!slash || slash - ctr >= (long)sizeof(m->ctr_addr))
+			return -1;
+		*slash = '\0';
+		snprintf(m->ctr_addr, sizeof(m->ctr_addr), "%s", ctr);
+		m->ctr_port = (uint16_t)atoi(slash + 1);
+	}
 	tok = strtok_r(buf, ":", &save);
 	if (!tok)
 		return -1;
@@ -83,6 +96,7 @@ static void cmd_status(void)
 		printf("port %s %s %u %u %s %s\n", st[i].map.proto == IPPROTO_TCP ? "tcp" : "udp",
 		       st[i].map.host_ip[0] ? st[i].map.host_ip : "*", st[i].map.host_port,
 		       st[i].map.guest_port, st[i].ok ? "ok" : "failed", st[i].error);
+	printf("caps addr=%d\n", ports_cfg.addr_targets);
 	printf("end\n");
 }
 
@@ -157,6 +171,7 @@ int main(int argc, char **argv)
 	struct dl_err e = { 0 };
 	const char *chan = NULL, *token_file = NULL, *sock = NULL, *control = NULL;
 	const char *down = NULL;
+	int no_caps = 0;
 	struct dl_portmap maps[64];
 	size_t nmaps = 0;
 	struct rlimit rl;
@@ -177,13 +192,15 @@ int main(int argc, char **argv)
 			down = (v && v[0] != '-') ? argv[++i] : "";
 		else if (!strcmp(a, "--no-splice"))
 			dl_relay_set_splice(0);
+		else if (!strcmp(a, "--no-caps"))
+			no_caps = 1;
 		else if (!strcmp(a, "--port") && v && nmaps < 64) {
 			if (parse_portspec(v, &maps[nmaps++]) < 0)
-				die("bad --port: use tcp|udp:HOSTPORT:GUESTPORT[:HOSTIP]");
+				die("bad --port: use tcp|udp:HOSTPORT:GUESTPORT[:HOSTIP][@CTRADDR/CTRPORT]");
 			i++;
 		} else
 			die("usage: relay-harness --chan SPEC --token-file FILE [--sock PATH] "
-			    "[--down [WHY]] [--no-splice] [--port SPEC]... | --control REQ");
+			    "[--down [WHY]] [--no-splice] [--no-caps] [--port SPEC]... | --control REQ");
 	}
 	if (!chan || !token_file)
 		die("--chan and --token-file are required");
@@ -225,6 +242,11 @@ int main(int argc, char **argv)
 		if (down)
 			dl_proxy_set_state(proxy, 0, *down ? down : NULL);
 	}
+	/* as the daemon does once the VM is ready */
+	dl_chan_probe_caps(&cfg, NULL, 0, 5000);
+	if (no_caps)
+		cfg.addr_targets = 0;
+	ports_cfg = cfg;
 	ports = dl_ports_new(base, &cfg);
 	if (!ports)
 		die("dl_ports_new");

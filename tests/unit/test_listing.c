@@ -23,7 +23,11 @@ static const char listing[] =
 	"{\"IP\":\"0.0.0.0\",\"PrivatePort\":9,\"PublicPort\":9,\"Type\":\"sctp\"}],"
 	"\"Labels\":{},"
 	"\"NetworkSettings\":{\"Networks\":{\"n1\":{\"IPAddress\":\"\",\"GlobalIPv6Address\":\"fd00::5\"}}}},"
-	"{\"Names\":[\"/none\"],\"Ports\":[],\"NetworkSettings\":{\"Networks\":{}}}]";
+	"{\"Names\":[\"/none\"],\"Ports\":[],\"NetworkSettings\":{\"Networks\":{}}},"
+	/* --network container:web: published ports, no address of its own */
+	"{\"Names\":[\"/side\"],\"Ports\":["
+	"{\"IP\":\"0.0.0.0\",\"PrivatePort\":81,\"PublicPort\":8081,\"Type\":\"tcp\"}],"
+	"\"NetworkSettings\":{\"Networks\":{}}}]";
 
 static void portmaps(void **state)
 {
@@ -32,14 +36,25 @@ static void portmaps(void **state)
 
 	assert_non_null(j);
 	size_t n = dl_watch_portmaps(j, m, 8);
-	assert_int_equal(n, 2); /* 0.0.0.0 and :: merged; unpublished and sctp skipped */
+	assert_int_equal(n, 3); /* 0.0.0.0 and :: merged; unpublished and sctp skipped */
 	assert_int_equal(m[0].proto, IPPROTO_TCP);
 	assert_int_equal(m[0].host_port, 8080);
+	assert_int_equal(m[0].guest_port, 8080);
 	assert_string_equal(m[0].host_ip, "");
 	assert_string_equal(m[0].owner, "web");
+	/* the agent may go straight to the container: its address, its port */
+	assert_string_equal(m[0].ctr_addr, "172.17.0.2");
+	assert_int_equal(m[0].ctr_port, 80);
 	assert_int_equal(m[1].proto, IPPROTO_UDP);
 	assert_int_equal(m[1].host_port, 5353);
 	assert_string_equal(m[1].host_ip, "127.0.0.1");
+	assert_string_equal(m[1].ctr_addr, "fd00::5"); /* IPv6 only */
+	assert_int_equal(m[1].ctr_port, 53);
+	/* no address of its own: only the published port in the guest */
+	assert_string_equal(m[2].owner, "side");
+	assert_int_equal(m[2].guest_port, 8081);
+	assert_string_equal(m[2].ctr_addr, "");
+	assert_int_equal(m[2].ctr_port, 0);
 	assert_int_equal(dl_watch_portmaps(j, m, 1), 1);
 	json_decref(j);
 }

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <sys/socket.h>
+
 #include "proto.h"
 
 static const uint8_t tok[DL_TOKEN_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
@@ -47,6 +49,58 @@ static void bad_targets(void **state)
 	}
 	assert_int_equal(dl_target_parse("udp:65535", &t), 0);
 	assert_int_equal(t.port, 65535);
+	assert_int_equal(t.family, 0);
+}
+
+static void addr_targets(void **state)
+{
+	struct dl_target t;
+	uint8_t h[DL_HDR_LEN];
+	const uint8_t v4[4] = { 172, 17, 0, 2 };
+	const uint8_t v6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
+
+	assert_int_equal(dl_target_parse("tcp:172.17.0.2:80", &t), 0);
+	assert_int_equal(t.kind, DL_TARGET_TCP);
+	assert_int_equal(t.family, AF_INET);
+	assert_memory_equal(t.addr, v4, 4);
+	assert_int_equal(t.port, 80);
+	assert_int_equal(dl_target_parse("udp:[fd00::3]:53", &t), 0);
+	assert_int_equal(t.kind, DL_TARGET_UDP);
+	assert_int_equal(t.family, AF_INET6);
+	assert_memory_equal(t.addr, v6, 16);
+	assert_int_equal(t.port, 53);
+	/* the longest one fits the header and survives the round trip */
+	const char *longest = "udp:[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535";
+	assert_int_equal(dl_hdr_encode(h, tok, longest), 0);
+	assert_int_equal(dl_hdr_check(h, tok, &t), 0);
+	assert_int_equal(t.family, AF_INET6);
+	assert_int_equal(t.port, 65535);
+
+	const char *bad[] = { "tcp:172.17.0.2:", "tcp:172.17.0.2:0", "tcp:172.17.0.2:65536",
+			      "tcp:172.17.0.256:80", "tcp::80", "tcp:1.2.3:80", "tcp:[fd00::3]80",
+			      "tcp:fd00::3:80", "tcp:[]:80", "tcp:[fd00::3:80", "udp:[1.2.3.4]:5",
+			      "tcp:localhost:80", "tcp:1.2.3.4:80:90", "tcp: 1.2.3.4:80",
+			      "tcp:172.17.0.2:080" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		assert_int_equal(dl_target_parse(bad[i], &t), -1);
+		assert_int_equal(t.family, 0);
+		assert_int_equal(dl_hdr_encode(h, tok, bad[i]), -1);
+	}
+}
+
+static void caps(void **state)
+{
+	const char *st = "ok uptime=3 dockerd=up image_version=1 caps=zz,addr,y x=caps=q";
+
+	assert_true(dl_caps_has(st, "addr"));
+	assert_true(dl_caps_has(st, "zz"));
+	assert_true(dl_caps_has(st, "y"));
+	assert_false(dl_caps_has(st, "q"));  /* not a caps= key of its own */
+	assert_false(dl_caps_has(st, "add"));
+	assert_false(dl_caps_has(st, ""));
+	/* an older agent: no caps at all */
+	assert_false(dl_caps_has("ok uptime=3 dockerd=up image_version=1", "addr"));
+	assert_true(dl_caps_has("ok caps=" DL_CAPS, "addr"));
 }
 
 static void garbage_after_target(void **state)
@@ -92,7 +146,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(roundtrip),	    cmocka_unit_test(wrong_token),
-		cmocka_unit_test(bad_targets),	    cmocka_unit_test(garbage_after_target),
+		cmocka_unit_test(bad_targets),	    cmocka_unit_test(addr_targets),
+		cmocka_unit_test(caps),
+		cmocka_unit_test(garbage_after_target),
 		cmocka_unit_test(token_file),	    cmocka_unit_test(reply),
 	};
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
