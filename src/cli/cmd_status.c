@@ -62,11 +62,17 @@ static int exec_status(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 	json_t *ports = json_object_get(j, "ports");
 	size_t i;
 	json_array_foreach(ports, i, v) {
-		printf("%-16s %s %s:%lld -> %s%s%s\n", i == 0 ? "ports" : "",
+		/* "tcp:172.17.0.2:80" -> " (172.17.0.2:80)"; "tcp:8080": the
+		 * published port in the VM (docker-proxy) */
+		const char *t = json_string_value(json_object_get(v, "target"));
+		char via[80] = "";
+		if (t && strlen(t) > 4)
+			snprintf(via, sizeof(via), " (%s%s)", strchr(t + 4, ':') ? "" : "vm port ", t + 4);
+		printf("%-16s %s %s:%lld -> %s%s%s%s\n", i == 0 ? "ports" : "",
 		       json_string_value(json_object_get(v, "proto")),
 		       json_string_value(json_object_get(v, "host_ip")),
 		       (long long)json_integer_value(json_object_get(v, "host_port")),
-		       json_string_value(json_object_get(v, "container")),
+		       json_string_value(json_object_get(v, "container")), via,
 		       json_is_string(json_object_get(v, "error")) ? "  FAILED: " : "",
 		       json_is_string(json_object_get(v, "error"))
 			       ? json_string_value(json_object_get(v, "error"))

@@ -545,6 +545,7 @@ size_t dl_ports_status(const struct dl_ports *ps, struct dl_port_status *out, si
 		out[n].ok = f->ok;
 		snprintf(out[n].error, sizeof(out[n].error), "%s", f->error);
 		out[n].conns = f->conns;
+		fwd_target(f, out[n].target, sizeof(out[n].target));
 	}
 	return n;
 }

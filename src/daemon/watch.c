@@ -381,12 +381,12 @@ json_t *dl_watch_ports_json(struct dl_watch *w)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < n && i < MAX_MAPS; i++) {
-		json_t *o = json_pack("{s:s,s:s,s:i,s:i,s:s,s:i}", "proto",
+		json_t *o = json_pack("{s:s,s:s,s:i,s:i,s:s,s:i,s:s}", "proto",
 				      st[i].map.proto == IPPROTO_UDP ? "udp" : "tcp", "host_ip",
 				      st[i].map.host_ip[0] ? st[i].map.host_ip : "127.0.0.1,::1",
 				      "host_port", st[i].map.host_port, "guest_port",
 				      st[i].map.guest_port, "container", st[i].map.owner, "connections",
-				      (int)st[i].conns);
+				      (int)st[i].conns, "target", st[i].target);
 		if (!st[i].ok)
 			json_object_set_new(o, "error", json_string(st[i].error));
 		json_array_append_new(a, o);

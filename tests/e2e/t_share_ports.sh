@@ -84,12 +84,20 @@ echo "forward up $(echo "$t1 $t2" | awk '{printf "%.2f", $2-$1}') s after docker
 grep -q "hello over the forward" "$T/got" || fail "wrong body: $(cat "$T/got")"
 curl -fsS -g "http://[::1]:$P1/" | grep -q hello || fail "no forward on ::1"
 ok "TCP forward on 127.0.0.1 and ::1"
+# the agent connects straight to the container (no docker-proxy in the VM)
+ip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' web)
+"$DLITE" status >"$T/status" || fail "status"
+grep ":$P1 -> web ($ip:80)" "$T/status" >/dev/null ||
+	fail "forward of $P1 does not go to the container's address $ip:80: $(grep ":$P1" "$T/status")"
+ok "forward goes to the container's own address: $(grep ":$P1 " "$T/status" | sed 's/^ports *//')"
 
 docker run -d --name udp -p "$PU:7/udp" bbudp udpecho 7 >/dev/null || fail "run udp echo"
 sleep 2
 got=$(echo "ping-udp" | socat -t 2 - "UDP:127.0.0.1:$PU")
 [ "$got" = "ping-udp" ] || fail "UDP echo returned '$got'"
-ok "UDP forward"
+"$DLITE" status | grep -q ":$PU -> udp ($(docker inspect -f '{{.NetworkSettings.IPAddress}}' udp):7)" ||
+	fail "UDP forward not to the container's address"
+ok "UDP forward (to the container's address)"
 
 # a taken host port is reported; other forwards carry on
 socat TCP-LISTEN:$P2,bind=127.0.0.1,reuseaddr,fork EXEC:true &
