@@ -39,7 +39,11 @@ if [ "$(id -u)" = 0 ] && [ -z "${DLITE_TEST_AS_USER:-}" ]; then
 fi
 unset DLITE_BIN DLITE_TEST_OS
 . "$here/lib.sh"
-[ -n "${DLITE_VIRTIOFSD:-}" ] || skip "DLITE_VIRTIOFSD is not set"
+# run directly by a user: the wrapper tools/get-virtiofsd left in build/
+[ -n "${DLITE_VIRTIOFSD:-}" ] || [ ! -x "$ROOT/build/virtiofsd/virtiofsd" ] ||
+	DLITE_VIRTIOFSD=$ROOT/build/virtiofsd/virtiofsd
+[ -n "${DLITE_VIRTIOFSD:-}" ] && [ "$DLITE_VIRTIOFSD" != none ] ||
+	skip "no virtiofsd: set DLITE_VIRTIOFSD or run tools/get-virtiofsd build/virtiofsd"
 me=$(id -un)
 export DLITE_VIRTIOFSD
 mkdir -p "$T/my share"
