@@ -2,7 +2,8 @@
  * The dlite daemon. One libevent loop runs everything:
  *   control   unix socket (0600) for the CLI: start, stop, status, quit
  *   vm        the engine process: argv from src/vm, SIGCHLD, crash restarts
- *             with back-off, the accelerator probe, readiness via the agent
+ *             with back-off, the accelerator probe, readiness via the agent;
+ *             virtiofsd beside QEMU for the share (vfsd.c), else 9p
  *   proxy     docker.sock (src/daemon/proxy.c), 503 while the VM is down
  *   clock     keeps the guest clock within 100 ms of the host
  *   watcher   docker events -> published ports and DNS names (watch.c)
@@ -41,10 +42,12 @@
 #include "daemon/log.h"
 #include "daemon/proxy.h"
 #include "daemon/pvh.h"
+#include "daemon/vfsd.h"
 #include "daemon/watch.h"
 #include "host/atomic.h"
 #include "osimage.h"
 #include "vm/accel.h"
+#include "vm/virtiofsd.h"
 #include "vm/vm.h"
 
 enum state { ST_STOPPED, ST_STARTING, ST_RUNNING, ST_STOPPING };
@@ -63,6 +66,8 @@ struct daemon {
 	enum state state;
 	bool quitting, want_up;
 	pid_t vm_pid;
+	struct dl_vfsd vfsd;	/* QEMU + share on Linux: one per boot */
+	enum dl_sharefs share_fs; /* of the current boot */
 	double t_start, t_ready, t_stop, t_next_clock, t_restart;
 	int crashes;
 	enum dl_accel accel;
@@ -272,6 +277,27 @@ static unsigned host_tsc_khz(void)
 	return khz;
 }
 
+/* QEMU on Linux: virtiofs when a virtiofsd starts, else 9p (one log line
+ * either way).  macOS's QEMU has no vhost-user memfd backend: 9p there. */
+static void share_virtiofs(struct daemon *d, struct dl_vm_spec *s)
+{
+#ifdef __linux__
+	struct dl_err e = { 0 };
+
+	if (dl_vfsd_start(&d->vfsd, d->paths, s->share_path, &e) == 0) {
+		s->share_fs = DL_SHARE_VIRTIOFS;
+		s->virtiofsd_sock = d->vfsd.sock;
+		dl_log(DL_LOG_INFO, "share: %s over virtiofs (%s, pid %d)", s->share_path,
+		       d->vfsd.desc, (int)d->vfsd.pid);
+		return;
+	}
+	dl_log(DL_LOG_INFO, "share: %s over 9p (virtiofs: %s)", s->share_path, e.msg);
+#else
+	(void)d;
+	(void)s;
+#endif
+}
+
 static int vm_spawn(struct daemon *d, struct dl_err *e)
 {
 	char kernel[1200], root[1200], **argv = NULL;
@@ -323,10 +349,6 @@ static int vm_spawn(struct daemon *d, struct dl_err *e)
 	if (d->cfg.share[0]) {
 		s.share_path = d->cfg.share;
 		s.share_fs = DL_SHARE_9P;
-		if (getenv("DLITE_VIRTIOFSD_SOCK")) {
-			s.share_fs = DL_SHARE_VIRTIOFS;
-			s.virtiofsd_sock = getenv("DLITE_VIRTIOFSD_SOCK");
-		}
 	}
 	s.net = DL_NET_USER;
 	s.agent_port = (uint16_t)port;
@@ -338,16 +360,22 @@ static int vm_spawn(struct daemon *d, struct dl_err *e)
 		dl_bridge_down(d->bridge);
 		return -1;
 	}
+	if (s.engine == DL_ENGINE_QEMU && s.share_path)
+		share_virtiofs(d, &s);
 	if (dl_vm_argv(&s, &argv, e) < 0) {
+		dl_vfsd_stop(&d->vfsd);
 		dl_bridge_down(d->bridge);
 		return -1;
 	}
+	d->share_fs = s.share_path ? s.share_fs : DL_SHARE_NONE;
 	unlink(d->paths->console_log);
 	pid_t pid = fork();
 	if (pid < 0) {
+		int err = errno;
 		dl_argv_free(argv);
+		dl_vfsd_stop(&d->vfsd);
 		dl_bridge_down(d->bridge);
-		return dl_fail(e, errno, "fork");
+		return dl_fail(e, err, "fork");
 	}
 	if (pid == 0) {
 #ifdef __linux__
@@ -468,6 +496,7 @@ static void vm_exited(struct daemon *d, int status)
 
 	d->vm_pid = 0;
 	d->state = ST_STOPPED;
+	dl_vfsd_stop(&d->vfsd); /* it exits by itself once QEMU is gone; make sure */
 	dl_watch_stop(d->watch);
 	dl_bridge_down(d->bridge);
 	dl_proxy_set_state(d->proxy, 0, "the VM is not running");
@@ -601,9 +630,16 @@ static void on_sigchld(evutil_socket_t fd, short what, void *arg)
 	int st;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (pid == d->vm_pid)
 			vm_exited(d, st);
+		else if (dl_vfsd_reaped(&d->vfsd, pid) &&
+			 (d->state == ST_STARTING || d->state == ST_RUNNING))
+			/* QEMU may be exiting too (reaped next); else the share is gone */
+			dl_log(DL_LOG_WARN, "share: virtiofsd exited (status %d); see %s/%s",
+			       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), d->paths->run,
+			       DL_VIRTIOFSD_LOG);
+	}
 }
 
 static void on_quit_signal(evutil_socket_t fd, short what, void *arg)
@@ -640,6 +676,8 @@ static json_t *status_json(struct daemon *d)
 	json_object_set_new(j, "pid", json_integer(d->vm_pid));
 	json_object_set_new(j, "accel", json_string(dl_accel_name(d->accel)));
 	json_object_set_new(j, "channel", json_string(dl_chan_cfg_str(&d->chan, chan, sizeof(chan))));
+	if (d->share_fs != DL_SHARE_NONE)
+		json_object_set_new(j, "share_fs", json_string(dl_sharefs_name(d->share_fs)));
 	if (d->state == ST_RUNNING) {
 		json_object_set_new(j, "uptime", json_integer((json_int_t)(now() - d->t_ready)));
 		json_object_set_new(j, "boot_seconds", json_real(d->t_ready - d->t_start));
@@ -786,6 +824,7 @@ out:
 		kill(d.vm_pid, SIGKILL);
 		waitpid(d.vm_pid, NULL, 0);
 	}
+	dl_vfsd_stop(&d.vfsd);
 	dl_bridge_free(d.bridge);
 	if (d.watch)
 		dl_watch_free(d.watch);

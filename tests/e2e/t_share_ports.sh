@@ -1,7 +1,7 @@
 #!/bin/sh
-# The share (same path, both ways, ownership, 100 MB checksum, rename and
-# unlink) and published ports on localhost (TCP, UDP, gone after stop, a
-# taken port). Runs as an unprivileged user, as dlite is meant to be run,
+# The share over 9p (same path, both ways, ownership, 100 MB checksum,
+# rename and unlink) and published ports on localhost (TCP, UDP, gone after
+# stop, a taken port). Runs as an unprivileged user, as dlite is meant to be run,
 # so that ownership means something.
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" = 0 ] && [ -z "${DLITE_TEST_AS_USER:-}" ]; then
@@ -23,6 +23,8 @@ if [ "$(id -u)" = 0 ] && [ -z "${DLITE_TEST_AS_USER:-}" ]; then
 	exit $rc
 fi
 unset DLITE_BIN DLITE_TEST_OS
+# this is the 9p share's test (t_share_virtiofs.sh has virtiofs)
+export DLITE_VIRTIOFSD=none
 . "$here/lib.sh"
 me=$(id -un)
 # a share whose path has a space: the kernel command line carries it encoded
