@@ -26,13 +26,13 @@ static const struct key keys[] = {
 	KS(hostname),		KS(share),		KS(ssh_key),
 	KS(socket),		KS(engine),		KS(accel),
 	KS(network),		KS(bridge_addr),	KS(bridge_host),
-	KI(dns_port, 1, 65535),
+	KI(dns_port, 1, 65535),	KS(virtiofsd),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 const char *const dl_config_keys[] = { "cpus", "memory_gib", "disk_gib", "hostname", "share",
 				       "ssh_key", "socket", "engine", "accel", "network",
-				       "bridge_addr", "bridge_host", "dns_port", NULL };
+				       "bridge_addr", "bridge_host", "dns_port", "virtiofsd", NULL };
 
 static const struct key *find_key(const char *name)
 {
@@ -95,6 +95,9 @@ int dl_config_validate(const struct dl_config *c, struct dl_err *e)
 	if (strchr(c->share, ',') || strchr(c->share, '\n'))
 		return dl_fail(e, 0, "share: \"%s\" contains ',' or a newline, which QEMU cannot "
 				     "pass; choose another folder", c->share);
+	if (c->virtiofsd[0] && c->virtiofsd[0] != '/' && strcmp(c->virtiofsd, "none"))
+		return dl_fail(e, 0, "virtiofsd: \"%s\" must be an absolute path, \"none\" (9p), or "
+				     "empty (look for it)", c->virtiofsd);
 	if (!one_of(c->engine, engines))
 		return dl_fail(e, 0, "engine: \"%s\" is unknown; use qemu, hyperkit or vfkit",
 			       c->engine);

@@ -20,6 +20,7 @@ struct dl_config {
 	char bridge_addr[64];	/* bridged: the VM's address/prefix, e.g. 192.168.127.2/24 */
 	char bridge_host[64];	/* bridged: the host side address on the bridge */
 	int dns_port;		/* DNS responder port on the host's loopback (user) or bridge */
+	char virtiofsd[1024];	/* qemu share: "" = look for it, "none" = 9p, or its path */
 };
 
 void dl_config_defaults(struct dl_config *c, const char *home, const char *dlite_home);

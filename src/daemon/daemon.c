@@ -284,7 +284,7 @@ static void share_virtiofs(struct daemon *d, struct dl_vm_spec *s)
 #ifdef __linux__
 	struct dl_err e = { 0 };
 
-	if (dl_vfsd_start(&d->vfsd, d->paths, s->share_path, &e) == 0) {
+	if (dl_vfsd_start(&d->vfsd, d->paths, d->cfg.virtiofsd, s->share_path, &e) == 0) {
 		s->share_fs = DL_SHARE_VIRTIOFS;
 		s->virtiofsd_sock = d->vfsd.sock;
 		dl_log(DL_LOG_INFO, "share: %s over virtiofs (%s, pid %d)", s->share_path,

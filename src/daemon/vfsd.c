@@ -62,9 +62,16 @@ static bool log_says_ready(const char *log)
 }
 
 /* The first usable binary, its version in *ver; -1 with the reason. */
-static int find_binary(char *bin, size_t n, struct dl_virtiofsd_version *ver, struct dl_err *e)
+static int find_binary(const char *conf, char *bin, size_t n, struct dl_virtiofsd_version *ver,
+		       struct dl_err *e)
 {
 	const char *env = getenv(DL_VIRTIOFSD_ENV);
+	const char *src = DL_VIRTIOFSD_ENV;
+
+	if (!env || !*env) {
+		env = conf;
+		src = "config virtiofsd";
+	}
 	char **cands = dl_virtiofsd_candidates(env, getenv("PATH"));
 	struct dl_err why = { 0 };
 	int r = -1;
@@ -72,13 +79,13 @@ static int find_binary(char *bin, size_t n, struct dl_virtiofsd_version *ver, st
 	if (!cands)
 		return dl_fail(e, ENOMEM, "virtiofsd");
 	if (!cands[0])
-		dl_fail(&why, 0, DL_VIRTIOFSD_ENV "=none");
+		dl_fail(&why, 0, "%s=none", src);
 	for (char **c = cands; *c && r < 0; c++) {
 		char out[512];
 		const char *argv[] = { *c, "--version", NULL };
 		if (access(*c, X_OK) < 0) {
 			if (env && *env)
-				dl_fail(&why, errno, DL_VIRTIOFSD_ENV "=%s", *c);
+				dl_fail(&why, errno, "%s=%s", src, *c);
 			continue;
 		}
 		int st = dl_run_capture(argv, out, sizeof(out));
@@ -104,15 +111,15 @@ static int find_binary(char *bin, size_t n, struct dl_virtiofsd_version *ver, st
 	return r;
 }
 
-int dl_vfsd_start(struct dl_vfsd *v, const struct dl_paths *p, const char *share,
-		  struct dl_err *e)
+int dl_vfsd_start(struct dl_vfsd *v, const struct dl_paths *p, const char *conf,
+		  const char *share, struct dl_err *e)
 {
 	struct dl_virtiofsd_spec s = { .uid = (long)getuid(), .gid = (long)getgid() };
 	char bin[1024], log[1200], pidfile[1200], tail[256];
 	char **argv = NULL;
 
 	memset(v, 0, sizeof(*v));
-	if (find_binary(bin, sizeof(bin), &s.version, e) < 0)
+	if (find_binary(conf, bin, sizeof(bin), &s.version, e) < 0)
 		return -1;
 	if ((size_t)snprintf(v->sock, sizeof(v->sock), "%s/%s", p->run, DL_VIRTIOFSD_SOCK) >=
 	    sizeof(v->sock))

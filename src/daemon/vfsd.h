@@ -20,11 +20,12 @@ struct dl_vfsd {
 	char desc[256];		/* "PATH VERSION", for the log and status */
 };
 
-/* Find virtiofsd (DLITE_VIRTIOFSD, PATH, /usr/libexec, /usr/lib/qemu),
- * start it for share and wait (at most a few seconds) until it waits for
+/* Find virtiofsd ($DLITE_VIRTIOFSD, else the config's `virtiofsd` (conf:
+ * "" looks, "none" = 9p, or a path), else PATH, /usr/libexec,
+ * /usr/lib/qemu), start it for share and wait (at most a few seconds) until it waits for
  * QEMU.  0, or -1 with *e saying why, with nothing left running. */
-int dl_vfsd_start(struct dl_vfsd *v, const struct dl_paths *p, const char *share,
-		  struct dl_err *e);
+int dl_vfsd_start(struct dl_vfsd *v, const struct dl_paths *p, const char *conf,
+		  const char *share, struct dl_err *e);
 /* SIGTERM, then SIGKILL after 2 s; reaps it.  Nothing when not running. */
 void dl_vfsd_stop(struct dl_vfsd *v);
 /* For the SIGCHLD reaper: true when pid was virtiofsd (now forgotten). */

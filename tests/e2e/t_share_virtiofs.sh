@@ -124,7 +124,11 @@ echo "[ERROR virtiofsd] Error entering sandbox: Unshare(Os { code: 1, kind: Perm
 exit 1
 EOF
 chmod 755 "$T/bad-virtiofsd"
-DLITE_VIRTIOFSD="$T/bad-virtiofsd" "$DLITE" start >/dev/null || fail "start with a failing virtiofsd"
+# this time through the config key, as a user would set it
+if err=$("$DLITE" config set virtiofsd bin/virtiofsd 2>&1); then fail "a relative virtiofsd path was accepted"; fi
+echo "$err" | grep -q "virtiofsd.*absolute path" || fail "unclear error for a bad virtiofsd: $err"
+"$DLITE" config set virtiofsd "$T/bad-virtiofsd" || fail "config set virtiofsd"
+env -u DLITE_VIRTIOFSD "$DLITE" start >/dev/null || fail "start with a failing virtiofsd"
 grep -q "share: $T/my share over 9p (virtiofs: $T/bad-virtiofsd 1.13.2 exited at start (status 1): .*Error entering sandbox" \
 	"$DLITE_HOME/daemon.log" || fail "no fallback line: $(grep 'share:' "$DLITE_HOME/daemon.log")"
 qpid=$(cat "$DLITE_HOME/run/vm.pid")

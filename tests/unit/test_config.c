@@ -68,6 +68,12 @@ static void set_validates(void **state)
 	assert_int_equal(dl_config_set(&c, "engine", "xhyve", &e), -1);
 	assert_int_equal(dl_config_set(&c, "share", "relative/path", &e), -1);
 	assert_int_equal(dl_config_set(&c, "network", "bridged", &e), -1); /* needs addresses */
+	assert_string_equal(c.virtiofsd, ""); /* look for it */
+	assert_int_equal(dl_config_set(&c, "virtiofsd", "bin/virtiofsd", &e), -1);
+	assert_non_null(strstr(e.msg, "virtiofsd"));
+	assert_string_equal(c.virtiofsd, "");
+	assert_int_equal(dl_config_set(&c, "virtiofsd", "none", &e), 0);
+	assert_int_equal(dl_config_set(&c, "virtiofsd", "/opt/vfs/virtiofsd", &e), 0);
 	char longsock[200];
 	memset(longsock, 'x', sizeof(longsock));
 	longsock[0] = '/';
