@@ -31,9 +31,6 @@
 #include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include "daemon/bridge.h"
 #include "daemon/chan.h"
@@ -42,6 +39,7 @@
 #include "daemon/log.h"
 #include "daemon/proxy.h"
 #include "daemon/pvh.h"
+#include "daemon/run.h"
 #include "daemon/vfsd.h"
 #include "daemon/watch.h"
 #include "host/atomic.h"
@@ -378,14 +376,7 @@ static int vm_spawn(struct daemon *d, struct dl_err *e)
 		return dl_fail(e, err, "fork");
 	}
 	if (pid == 0) {
-#ifdef __linux__
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-#endif
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		int null = open("/dev/null", O_RDONLY);
-		dup2(null, 0);
+		dl_child_setup(-1, 1);
 		execvp(argv[0], argv);
 		fprintf(stderr, "dlite: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);

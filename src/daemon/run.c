@@ -6,9 +6,31 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "daemon/chan.h"
 #include "daemon/run.h"
+
+void dl_child_setup(int out_fd, int die_with_parent)
+{
+#ifdef __linux__
+	if (die_with_parent)
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+#else
+	(void)die_with_parent;
+#endif
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	int null = open("/dev/null", O_RDONLY);
+	dup2(null, 0);
+	if (out_fd >= 0) {
+		dup2(out_fd, 1);
+		dup2(out_fd, 2);
+	}
+}
 
 /* Run argv (PATH, then the sbin folders: a user's daemon may lack them),
  * stdin /dev/null, stdout+stderr captured into out.  Returns the exit
@@ -27,13 +49,7 @@ int dl_run_capture(const char *const *argv, char *out, size_t outlen)
 		return -1;
 	}
 	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		int null = open("/dev/null", O_RDONLY);
-		dup2(null, 0);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
+		dl_child_setup(p[1], 0);
 		execvp(argv[0], (char *const *)argv);
 		if (!strchr(argv[0], '/')) {
 			static const char *const dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", "/bin" };

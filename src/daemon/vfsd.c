@@ -9,9 +9,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include "daemon/run.h"
 #include "daemon/vfsd.h"
@@ -149,16 +146,7 @@ int dl_vfsd_start(struct dl_vfsd *v, const struct dl_paths *p, const char *conf,
 		return dl_fail(e, err, "fork");
 	}
 	if (pid == 0) {
-#ifdef __linux__
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-#endif
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		int null = open("/dev/null", O_RDONLY);
-		dup2(null, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
+		dl_child_setup(fd, 1);
 		execv(argv[0], argv);
 		dprintf(2, "dlite: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);

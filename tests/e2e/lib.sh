@@ -58,3 +58,22 @@ dlite_up() {
 	"$DLITE" install --os "$OS" -d 8 -m 2 -c 2 -S "$T" --yes "$@" || fail "dlite install"
 	"$DLITE" start || { "$DLITE" logs; tail -50 "$DLITE_HOME/run/console.log"; fail "dlite start"; }
 }
+
+# share_edits DIR CID: DIR on the host is /src in container CID. A new host
+# file, a host append, renames and unlinks on each side are seen at once on
+# the other side.
+share_edits() {
+	echo one >"$1/live"
+	[ "$(docker exec "$2" cat /src/live)" = one ] || fail "new host file not seen"
+	echo two >>"$1/live"
+	[ "$(docker exec "$2" cat /src/live | tail -n1)" = two ] || fail "host append not seen at once"
+	mv "$1/live" "$1/renamed"
+	docker exec "$2" test ! -e /src/live || fail "host rename: old name still seen"
+	docker exec "$2" test -e /src/renamed || fail "host rename: new name not seen"
+	rm "$1/renamed"
+	docker exec "$2" test ! -e /src/renamed || fail "host unlink not seen"
+	docker exec "$2" sh -c 'echo x > /src/c1 && mv /src/c1 /src/c2' || fail "container rename"
+	[ ! -e "$1/c1" ] && [ -e "$1/c2" ] || fail "container rename not seen on the host"
+	docker exec "$2" rm /src/c2
+	[ ! -e "$1/c2" ] || fail "container unlink not seen on the host"
+}

@@ -55,19 +55,7 @@ rm -f "$S/big" "$S/big2"
 ok "100 MB checksum both ways"
 
 cid=$(docker run -d -v "$S":/src bb sleep 600) || fail "long container"
-echo one >"$S/live"
-[ "$(docker exec "$cid" cat /src/live)" = one ] || fail "new host file not seen"
-echo two >>"$S/live"
-[ "$(docker exec "$cid" cat /src/live | tail -n1)" = two ] || fail "host edit not seen at once"
-mv "$S/live" "$S/renamed"
-docker exec "$cid" test ! -e /src/live || fail "host rename: old name still seen"
-docker exec "$cid" test -e /src/renamed || fail "host rename: new name not seen"
-rm "$S/renamed"
-docker exec "$cid" test ! -e /src/renamed || fail "host unlink not seen"
-docker exec "$cid" sh -c 'echo x > /src/c1 && mv /src/c1 /src/c2' || fail "container rename"
-[ ! -e "$S/c1" ] && [ -e "$S/c2" ] || fail "container rename not seen on the host"
-docker exec "$cid" rm /src/c2
-[ ! -e "$S/c2" ] || fail "container unlink not seen on the host"
+share_edits "$S" "$cid"
 docker rm -f "$cid" >/dev/null
 ok "edits, renames and unlinks seen on both sides"
 

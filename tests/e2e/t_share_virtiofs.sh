@@ -85,21 +85,9 @@ ok "share both ways; files of root, uid 2000 and after chown are $me's on the ho
 
 # ---- a host edit is seen at once; renames and unlinks both sides ----
 cid=$(docker run -d -v "$S":/src bb sleep 600) || fail "long container"
-echo one >"$S/live"
-[ "$(docker exec "$cid" cat /src/live)" = one ] || fail "new host file not seen"
-echo two >>"$S/live"
-[ "$(docker exec "$cid" cat /src/live | tail -n1)" = two ] || fail "host append not seen at once"
+share_edits "$S" "$cid"
 printf AAAA >"$S/same"; [ "$(docker exec "$cid" cat /src/same)" = AAAA ] || fail "same-size file"
 printf BBBB >"$S/same"; [ "$(docker exec "$cid" cat /src/same)" = BBBB ] || fail "same-size host rewrite not seen at once"
-mv "$S/live" "$S/renamed"
-docker exec "$cid" test ! -e /src/live || fail "host rename: old name still seen"
-docker exec "$cid" test -e /src/renamed || fail "host rename: new name not seen"
-rm "$S/renamed"
-docker exec "$cid" test ! -e /src/renamed || fail "host unlink not seen"
-docker exec "$cid" sh -c 'echo x > /src/c1 && mv /src/c1 /src/c2' || fail "container rename"
-[ ! -e "$S/c1" ] && [ -e "$S/c2" ] || fail "container rename not seen on the host"
-docker exec "$cid" rm /src/c2
-[ ! -e "$S/c2" ] || fail "container unlink not seen on the host"
 ok "host edits (append, same-size rewrite) seen at once; renames and unlinks both sides"
 
 cp "$T/mmapw" "$S/mmapw"
