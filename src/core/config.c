@@ -1,5 +1,5 @@
 #include "config.h"
-#include "host/hosts.h"
+#include "names.h"
 
 #include <errno.h>
 #include <jansson.h>
