@@ -25,7 +25,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser
 
 # Pure library: everything that is not the CLI entry point, the daemon loop or the agent.
-LIB_SRCS    = $(wildcard src/core/*.c src/host/*.c src/vm/*.c)
+LIB_SRCS    = $(wildcard src/core/*.c src/host/*.c src/vm/*.c src/lib/*.c)
 DAEMON_SRCS = $(wildcard src/daemon/*.c)
 CLI_SRCS    = $(wildcard src/cli/*.c)
 AGENT_SRCS  = $(wildcard agent/*.c) src/core/proto.c

@@ -7,7 +7,7 @@
 
 #include "autostart.h"
 #include "cli.h"
-#include "daemon/engine.h"
+#include "lib/nfs.h"
 #include "host/atomic.h"
 #include "osinstall.h"
 #include "sysfiles.h"
@@ -47,7 +47,7 @@ static int exec_uninstall(struct dl_ctx *ctx, int argc, char **argv, struct dl_e
 	if (cli_hosts_edit(NULL, NULL, e) < 0)
 		fprintf(stderr, "dlite: warning: %s\n", e->msg);
 	/* hyperkit's NFS export (the block between "# dlite begin/end") */
-	if (dl_engine_nfs_unexport(e) < 0)
+	if (dl_nfs_unexport(e) < 0)
 		fprintf(stderr, "dlite: warning: %s\n", e->msg);
 	cli_docker_context(ctx->cfg.socket, true);
 	if (dl_syspath(path, sizeof(path), "/var/run/docker.sock", NULL) == 0) {

@@ -25,7 +25,7 @@
 
 #include "daemon/bridge.h"
 #include "daemon/chan.h"
-#include "daemon/run.h"
+#include "lib/run.h"
 #include "daemon/log.h"
 #include "daemon/names.h"
 #include "host/atomic.h"
@@ -64,7 +64,7 @@ static int run_logged(const char *const *argv, enum dl_log_level fail_level, cha
 		text[strcspn(text, "\n")] = '\0';
 	if (!out)
 		out = buf, outlen = sizeof(buf);
-	int rc = dl_run_capture(argv, out, outlen);
+	int rc = dl_run_capture(argv, out, outlen, DL_RUN_TIMEOUT_MS);
 	if (rc == 0)
 		dl_log(DL_LOG_INFO, "net: %s", text ? text : argv[0]);
 	else
@@ -242,7 +242,7 @@ static bool subnet_taken(const char *subnet)
 {
 #ifdef __linux__
 	char out[512];
-	if (dl_run_capture(CMD("ip", "-o", "route", "show", "exact", subnet), out, sizeof(out)) != 0)
+	if (dl_run_capture(CMD("ip", "-o", "route", "show", "exact", subnet), out, sizeof(out), DL_RUN_TIMEOUT_MS) != 0)
 		return false;
 	return out[0] && !strstr(out, "dev " DL_BRIDGE_IF " ");
 #else
@@ -388,7 +388,7 @@ static bool resolved_present(void)
 {
 	char out[256];
 	/* resolvectl is there and systemd-resolved answers on D-Bus */
-	return dl_run_capture(CMD("resolvectl", "--no-pager", "status"), out, sizeof(out)) == 0;
+	return dl_run_capture(CMD("resolvectl", "--no-pager", "status"), out, sizeof(out), DL_RUN_TIMEOUT_MS) == 0;
 }
 
 static void resolver_up(struct dl_bridge *b)

@@ -39,7 +39,7 @@
 #include "daemon/log.h"
 #include "daemon/proxy.h"
 #include "daemon/pvh.h"
-#include "daemon/run.h"
+#include "lib/run.h"
 #include "daemon/vfsd.h"
 #include "daemon/watch.h"
 #include "host/atomic.h"
