@@ -185,11 +185,17 @@ static void op_cb(evutil_socket_t fd, short what, void *arg)
 int dl_chan_open(struct event_base *base, const struct dl_chan_cfg *cfg,
 		 const char *target, void (*cb)(int fd, int err, void *arg), void *arg)
 {
+	return dl_chan_open_ms(base, cfg, target, DL_CHAN_OPEN_TIMEOUT_MS, cb, arg);
+}
+
+int dl_chan_open_ms(struct event_base *base, const struct dl_chan_cfg *cfg,
+		    const char *target, int timeout_ms, void (*cb)(int fd, int err, void *arg),
+		    void *arg)
+{
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
 	struct chan_op *op;
-	struct timeval now, to = { DL_CHAN_OPEN_TIMEOUT_MS / 1000,
-				   (DL_CHAN_OPEN_TIMEOUT_MS % 1000) * 1000 };
+	struct timeval now, to = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 
 	op = op_alloc();
 	if (!op)
@@ -248,3 +254,187 @@ fail_async:
 	return 0;
 }
 
+
+/* ---- control requests ---- */
+
+#define REQ_LINE_MAX 1024
+
+struct dl_chan_req {
+	struct event ev, later;
+	struct event_base *base;
+	int fd, err;
+	enum { RQ_OPENING, RQ_SENDING, RQ_READING, RQ_DONE } state;
+	size_t off, len, got;
+	struct timeval deadline;
+	dl_chan_req_fn cb;
+	void *arg;
+	char line[REQ_LINE_MAX]; /* the request, then the reply */
+};
+
+static void req_end(struct dl_chan_req *r, int err)
+{
+	dl_chan_req_fn cb = r->cb;
+	void *arg = r->arg;
+	char reply[REQ_LINE_MAX];
+
+	snprintf(reply, sizeof(reply), "%s", err ? "" : r->line);
+	if (!err && !(strncmp(reply, "ok", 2) == 0 && (reply[2] == '\0' || reply[2] == ' ')))
+		err = EPROTO; /* the agent's "err ..." line is in reply */
+	dl_chan_req_cancel(r);
+	cb(reply, err, arg);
+}
+
+static void req_cb(evutil_socket_t fd, short what, void *arg);
+
+static void req_arm(struct dl_chan_req *r, short what)
+{
+	struct timeval now, left = { 0, 0 };
+
+	gettimeofday(&now, NULL);
+	if (timercmp(&now, &r->deadline, <))
+		timersub(&r->deadline, &now, &left);
+	event_del(&r->ev);
+	event_assign(&r->ev, r->base, r->fd, what, req_cb, r);
+	event_add(&r->ev, &left);
+}
+
+static void req_step(struct dl_chan_req *r)
+{
+	while (r->state == RQ_SENDING && r->off < r->len) {
+		ssize_t n = send(r->fd, r->line + r->off, r->len - r->off, MSG_NOSIGNAL);
+		if (n > 0) {
+			r->off += (size_t)n;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			req_arm(r, EV_WRITE);
+			return;
+		} else {
+			req_end(r, n < 0 ? errno : EPROTO);
+			return;
+		}
+	}
+	if (r->state == RQ_SENDING) {
+		r->state = RQ_READING;
+		r->got = 0;
+	}
+	for (;;) {
+		if (r->got >= sizeof(r->line) - 1) {
+			req_end(r, EMSGSIZE);
+			return;
+		}
+		ssize_t n = recv(r->fd, r->line + r->got, sizeof(r->line) - 1 - r->got, 0);
+		if (n > 0) {
+			char *nl = memchr(r->line + r->got, '\n', (size_t)n);
+			r->got += (size_t)n;
+			if (nl) {
+				*nl = '\0';
+				if (nl > r->line && nl[-1] == '\r')
+					nl[-1] = '\0';
+				req_end(r, 0);
+				return;
+			}
+		} else if (n == 0) {
+			r->line[r->got] = '\0';
+			req_end(r, r->got ? 0 : EPROTO);
+			return;
+		} else if (errno == EINTR) {
+			continue;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			req_arm(r, EV_READ);
+			return;
+		} else {
+			req_end(r, errno);
+			return;
+		}
+	}
+}
+
+static void req_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dl_chan_req *r = arg;
+
+	if (what & EV_TIMEOUT)
+		req_end(r, ETIMEDOUT);
+	else
+		req_step(r);
+}
+
+/* The open is not cancellable: a request cancelled while opening stays
+ * allocated (state RQ_DONE) until its open completes, here. */
+static void req_opened(int fd, int err, void *arg)
+{
+	struct dl_chan_req *r = arg;
+
+	if (r->state == RQ_DONE) {
+		if (fd >= 0)
+			close(fd);
+		free(r);
+		return;
+	}
+	r->state = RQ_SENDING;
+	r->fd = fd;
+	if (fd < 0)
+		req_end(r, err);
+	else
+		req_step(r);
+}
+
+static void req_later(evutil_socket_t fd, short what, void *arg)
+{
+	struct dl_chan_req *r = arg;
+	req_end(r, r->err);
+}
+
+struct dl_chan_req *dl_chan_request(struct event_base *base, const struct dl_chan_cfg *cfg,
+				    const char *line, int timeout_ms, dl_chan_req_fn cb, void *arg)
+{
+	size_t n = strlen(line);
+	struct dl_chan_req *r = calloc(1, sizeof(*r));
+	struct timeval now, to = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+
+	if (!r)
+		return NULL;
+	r->base = base;
+	r->fd = -1;
+	r->cb = cb;
+	r->arg = arg;
+	event_assign(&r->ev, base, -1, 0, req_cb, r);
+	evtimer_assign(&r->later, base, req_later, r);
+	gettimeofday(&now, NULL);
+	timeradd(&now, &to, &r->deadline);
+	if (n == 0 || n >= sizeof(r->line) - 1 || memchr(line, '\n', n)) {
+		free(r);
+		errno = EINVAL;
+		return NULL;
+	}
+	memcpy(r->line, line, n);
+	r->line[n] = '\n';
+	r->len = n + 1;
+	r->state = RQ_OPENING;
+	/* one deadline for the open and the exchange: the open gets it all,
+	 * the exchange what is left (req_arm) */
+	if (dl_chan_open_ms(base, cfg, "control", timeout_ms, req_opened, r) < 0) {
+		r->err = errno ? errno : EINVAL;
+		struct timeval zero = { 0, 0 };
+		evtimer_add(&r->later, &zero);
+	}
+	return r;
+}
+
+void dl_chan_req_cancel(struct dl_chan_req *r)
+{
+	if (!r)
+		return;
+	event_del(&r->ev);
+	event_del(&r->later);
+	if (r->state == RQ_OPENING && !r->err) {
+		/* the open is still running: let it finish into the void */
+		r->state = RQ_DONE;
+		r->cb = NULL;
+		return;
+	}
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r);
+}

@@ -66,7 +66,7 @@ struct fwd {
 
 struct dl_ports {
 	struct event_base *base;
-	struct dl_chan_cfg cfg;
+	const struct dl_chan_cfg *cfg; /* the daemon's, by reference */
 	struct fwd *fwds;
 	struct tconn *tconns;
 	unsigned char *udpbuf; /* DL_UDP_MAX + 2 */
@@ -130,7 +130,7 @@ static void fwd_target(const struct fwd *f, char *buf, size_t len)
 	const char *proto = f->map.proto == IPPROTO_UDP ? "udp" : "tcp";
 	const char *a = f->map.ctr_addr;
 
-	if (f->ps->cfg.addr_targets && a[0] && f->map.ctr_port)
+	if (f->ps->cfg->addr_targets && a[0] && f->map.ctr_port)
 		snprintf(buf, len, strchr(a, ':') ? "%s:[%s]:%u" : "%s:%s:%u", proto, a,
 			 f->map.ctr_port);
 	else
@@ -172,7 +172,7 @@ static void tcp_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			ps->tconns->prev = t;
 		ps->tconns = t;
 		f->conns++;
-		if (dl_chan_open(ps->base, &ps->cfg, target, tconn_open, t) < 0)
+		if (dl_chan_open(ps->base, ps->cfg, target, tconn_open, t) < 0)
 			tconn_free(t);
 	}
 }
@@ -305,7 +305,7 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			struct timeval tv = { DL_PORTS_UDP_IDLE_S, 0 };
 			evtimer_add(&a->idle, &tv);
 			fwd_target(f, target, sizeof(target));
-			if (!a->queue || dl_chan_open(ps->base, &ps->cfg, target, uassoc_open, a) < 0) {
+			if (!a->queue || dl_chan_open(ps->base, ps->cfg, target, uassoc_open, a) < 0) {
 				a->opening = 0;
 				uassoc_free(a);
 				continue;
@@ -472,13 +472,13 @@ struct dl_ports *dl_ports_new(struct event_base *base, const struct dl_chan_cfg 
 	if (!ps)
 		return NULL;
 	ps->base = base;
-	ps->cfg = *cfg;
+	ps->cfg = cfg;
 	return ps;
 }
 
 void dl_ports_set_chan(struct dl_ports *ps, const struct dl_chan_cfg *cfg)
 {
-	ps->cfg = *cfg;
+	ps->cfg = cfg;
 }
 
 int dl_ports_set(struct dl_ports *ps, const struct dl_portmap *maps, size_t n)

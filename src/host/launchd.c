@@ -96,6 +96,8 @@ char *dl_launchd_plist(const char *dlite_path, const char *dlite_home, struct dl
 		     "\t\t<key>SuccessfulExit</key>\n"
 		     "\t\t<false/>\n"
 		     "\t</dict>\n"
+		     "\t<key>AbandonProcessGroup</key>\n"
+		     "\t<true/>\n"
 		     "\t<key>ProcessType</key>\n"
 		     "\t<string>Interactive</string>\n"
 		     "\t<key>StandardOutPath</key>\n"

@@ -91,6 +91,8 @@ char *dl_systemd_unit(const char *dlite_path, const char *dlite_home, struct dl_
 		     "ExecStart=%s daemon\n"
 		     "Restart=on-failure\n"
 		     "RestartSec=2\n"
+		     "# the VM outlives a daemon crash; the restarted daemon adopts it\n"
+		     "KillMode=process\n"
 		     "\n"
 		     "[Install]\n"
 		     "WantedBy=default.target\n",
