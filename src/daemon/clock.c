@@ -21,7 +21,7 @@ struct dl_clock {
 	struct event *timer;
 	struct dl_chan_req *req;
 	bool on, gettime_ok;
-	double next_sync, suspended;
+	double next_sync, suspended, due;
 	struct timespec asked; /* host time when gettime went out */
 };
 
@@ -55,6 +55,7 @@ double dl_clock_suspended(void)
 static void arm(struct dl_clock *c)
 {
 	struct timeval tv = { DL_CLOCK_CHECK_S, 0 };
+	c->due = mono() + DL_CLOCK_CHECK_S;
 	evtimer_add(c->timer, &tv);
 }
 
@@ -124,6 +125,12 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		dl_log(DL_LOG_INFO, "clock: the host was suspended for %.0f s; checking the guest",
 		       susp - c->suspended);
 		c->next_sync = 0;
+	} else if (mono() - c->due > SUSPEND_JUMP_S) {
+		/* the daemon itself was stopped (SIGSTOP, a frozen cgroup, a
+		 * suspend that CLOCK_MONOTONIC counts): the VM likely too */
+		dl_log(DL_LOG_INFO, "clock: the daemon was stopped for %.0f s; checking the guest",
+		       mono() - c->due);
+		c->next_sync = 0;
 	}
 	c->suspended = susp;
 	if (mono() >= c->next_sync)
@@ -151,6 +158,12 @@ void dl_clock_start(struct dl_clock *c)
 	c->suspended = dl_clock_suspended();
 	check_now(c);
 	arm(c);
+}
+
+void dl_clock_kick(struct dl_clock *c)
+{
+	if (c && c->on)
+		c->next_sync = 0;
 }
 
 void dl_clock_stop(struct dl_clock *c)

@@ -4,7 +4,9 @@
  * from a suspend (the gap between the clock that counts suspended time and
  * the one that does not grows: CLOCK_BOOTTIME vs CLOCK_MONOTONIC on Linux,
  * CLOCK_MONOTONIC vs CLOCK_UPTIME_RAW on macOS; looked at every
- * DL_CLOCK_CHECK_S, a cheap local read).  A check asks the agent for its
+ * DL_CLOCK_CHECK_S, a cheap local read), when that local check itself ran
+ * late (the daemon was stopped with the VM) and after the VM did not
+ * answer (dl_clock_kick).  A check asks the agent for its
  * time ("gettime", asynchronous, with a deadline) and sets it ("time S.N")
  * when it is off by more than DL_CLOCK_MAX_SKEW_S; an older agent without
  * gettime gets its time set at every check.
@@ -25,6 +27,9 @@ struct dl_clock;
 struct dl_clock *dl_clock_new(struct event_base *base, const struct dl_chan_cfg *chan);
 /* The VM is ready: check now, then as above. */
 void dl_clock_start(struct dl_clock *c);
+/* The VM did not answer for a while (the proxy saw a timeout): check at
+ * the next DL_CLOCK_CHECK_S, and again until the agent answers. */
+void dl_clock_kick(struct dl_clock *c);
 /* The VM is going away: no more checks (a request in flight is dropped). */
 void dl_clock_stop(struct dl_clock *c);
 void dl_clock_free(struct dl_clock *c);

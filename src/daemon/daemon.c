@@ -68,6 +68,11 @@ static void on_quit_signal(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static void clock_kick(void *clock)
+{
+	dl_clock_kick(clock);
+}
+
 static void on_sigchld(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -113,6 +118,7 @@ int dl_daemon_run(const struct dl_paths *paths, const struct dl_config *cfg,
 		dl_fail(e, ENOMEM, "clock");
 		goto out;
 	}
+	dl_proxy_set_stall_cb(proxy, clock_kick, clock);
 	struct dl_super_deps deps = { proxy, watch, bridge, clock };
 	if (!(d.super = dl_super_new(d.base, paths, cfg, &chan, &deps))) {
 		dl_fail(e, ENOMEM, "supervisor");

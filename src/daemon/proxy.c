@@ -80,6 +80,8 @@ struct dl_proxy {
 	const struct dl_chan_cfg *cfg; /* the daemon's, by reference */
 	int lfd;
 	long long t_alive_ms; /* the agent last answered an open */
+	void (*stall_cb)(void *arg);
+	void *stall_arg;
 	struct event lev, backoff;
 	int vm_up;
 	char why[160];
@@ -494,6 +496,8 @@ static void on_open(int fd, int err, void *arg)
 		/* connected (or not even that) but no reply: the VM is frozen or
 		 * overloaded; say so rather than make the client wait */
 		c->reason = "VM not responding";
+		if (c->p->stall_cb)
+			c->p->stall_cb(c->p->stall_arg);
 		refuse_start(c, "the agent did not answer in time (VM not responding)");
 		return;
 	}
@@ -722,6 +726,12 @@ void dl_proxy_set_state(struct dl_proxy *p, int vm_up, const char *why)
 	snprintf(p->why, sizeof(p->why), "%s", why && !vm_up ? why : "");
 	if (vm_up)
 		pool_fill(p);
+}
+
+void dl_proxy_set_stall_cb(struct dl_proxy *p, void (*fn)(void *arg), void *arg)
+{
+	p->stall_cb = fn;
+	p->stall_arg = arg;
 }
 
 void dl_proxy_chan_changed(struct dl_proxy *p)

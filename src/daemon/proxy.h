@@ -49,6 +49,9 @@ void dl_proxy_set_state(struct dl_proxy *p, int vm_up, const char *why);
  * new address or token (the VM restarted): pooled channels are closed. */
 void dl_proxy_chan_changed(struct dl_proxy *p);
 
+/* fn(arg) whenever a client got the "VM not responding" 503. */
+void dl_proxy_set_stall_cb(struct dl_proxy *p, void (*fn)(void *arg), void *arg);
+
 struct dl_proxy_stats {
 	unsigned long active;    /* connections open now */
 	unsigned long total;     /* accepted since start */
