@@ -257,18 +257,24 @@ fail_async:
 
 /* ---- control requests ---- */
 
+/* Its own small state machine (not dl_chan_open) so that a cancel frees
+ * everything at once. */
 #define REQ_LINE_MAX 1024
 
 struct dl_chan_req {
-	struct event ev, later;
+	struct event ev;
 	struct event_base *base;
 	int fd, err;
-	enum { RQ_OPENING, RQ_SENDING, RQ_READING, RQ_DONE } state;
-	size_t off, len, got;
+	enum { RQ_HDR, RQ_REPLY, RQ_LINE, RQ_ANSWER } state;
+	size_t off, len;
 	struct timeval deadline;
 	dl_chan_req_fn cb;
 	void *arg;
-	char line[REQ_LINE_MAX]; /* the request, then the reply */
+	uint8_t hdr[DL_CHAN_PREAMBLE_MAX + DL_HDR_LEN];
+	size_t hlen;
+	uint8_t rep[DL_REPLY_LEN];
+	char line[REQ_LINE_MAX]; /* the request, then the answer */
+	size_t linelen;
 };
 
 static void req_end(struct dl_chan_req *r, int err)
@@ -277,7 +283,7 @@ static void req_end(struct dl_chan_req *r, int err)
 	void *arg = r->arg;
 	char reply[REQ_LINE_MAX];
 
-	snprintf(reply, sizeof(reply), "%s", err ? "" : r->line);
+	snprintf(reply, sizeof(reply), "%s", r->state == RQ_ANSWER ? r->line : "");
 	if (!err && !(strncmp(reply, "ok", 2) == 0 && (reply[2] == '\0' || reply[2] == ' ')))
 		err = EPROTO; /* the agent's "err ..." line is in reply */
 	dl_chan_req_cancel(r);
@@ -298,35 +304,76 @@ static void req_arm(struct dl_chan_req *r, short what)
 	event_add(&r->ev, &left);
 }
 
-static void req_step(struct dl_chan_req *r)
+/* Send buf[off..len): 1 done, 0 wait (armed), -1 ended. */
+static int req_send(struct dl_chan_req *r, const void *buf, size_t len)
 {
-	while (r->state == RQ_SENDING && r->off < r->len) {
-		ssize_t n = send(r->fd, r->line + r->off, r->len - r->off, MSG_NOSIGNAL);
+	while (r->off < len) {
+		ssize_t n = send(r->fd, (const char *)buf + r->off, len - r->off, MSG_NOSIGNAL);
 		if (n > 0) {
 			r->off += (size_t)n;
 		} else if (n < 0 && errno == EINTR) {
 			continue;
 		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			req_arm(r, EV_WRITE);
-			return;
+			return 0;
 		} else {
 			req_end(r, n < 0 ? errno : EPROTO);
-			return;
+			return -1;
 		}
 	}
-	if (r->state == RQ_SENDING) {
-		r->state = RQ_READING;
-		r->got = 0;
+	r->off = 0;
+	return 1;
+}
+
+static void req_step(struct dl_chan_req *r)
+{
+	ssize_t n;
+
+	if (r->state == RQ_HDR) {
+		if (req_send(r, r->hdr, r->hlen) <= 0)
+			return;
+		r->state = RQ_REPLY;
+	}
+	if (r->state == RQ_REPLY) {
+		while (r->off < DL_REPLY_LEN) {
+			n = recv(r->fd, r->rep + r->off, DL_REPLY_LEN - r->off, 0);
+			if (n > 0)
+				r->off += (size_t)n;
+			else if (n < 0 && errno == EINTR)
+				continue;
+			else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				req_arm(r, EV_READ);
+				return;
+			} else {
+				req_end(r, n == 0 ? EPROTO : errno); /* closed: header refused */
+				return;
+			}
+		}
+		int e = 0;
+		if (dl_reply_parse(r->rep, &e) != DL_ST_OK) {
+			req_end(r, EPROTO);
+			return;
+		}
+		r->off = 0;
+		r->state = RQ_LINE;
+	}
+	if (r->state == RQ_LINE) {
+		if (req_send(r, r->line, r->linelen) <= 0)
+			return;
+		r->state = RQ_ANSWER;
+		r->len = 0;
+		r->line[0] = '\0';
 	}
 	for (;;) {
-		if (r->got >= sizeof(r->line) - 1) {
+		if (r->len >= sizeof(r->line) - 1) {
 			req_end(r, EMSGSIZE);
 			return;
 		}
-		ssize_t n = recv(r->fd, r->line + r->got, sizeof(r->line) - 1 - r->got, 0);
+		n = recv(r->fd, r->line + r->len, sizeof(r->line) - 1 - r->len, 0);
 		if (n > 0) {
-			char *nl = memchr(r->line + r->got, '\n', (size_t)n);
-			r->got += (size_t)n;
+			char *nl = memchr(r->line + r->len, '\n', (size_t)n);
+			r->len += (size_t)n;
+			r->line[r->len] = '\0';
 			if (nl) {
 				*nl = '\0';
 				if (nl > r->line && nl[-1] == '\r')
@@ -335,8 +382,7 @@ static void req_step(struct dl_chan_req *r)
 				return;
 			}
 		} else if (n == 0) {
-			r->line[r->got] = '\0';
-			req_end(r, r->got ? 0 : EPROTO);
+			req_end(r, r->len ? 0 : EPROTO);
 			return;
 		} else if (errno == EINTR) {
 			continue;
@@ -354,71 +400,71 @@ static void req_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct dl_chan_req *r = arg;
 
-	if (what & EV_TIMEOUT)
+	if (r->err) {
+		req_end(r, r->err); /* could not even start */
+	} else if (what & EV_TIMEOUT) {
 		req_end(r, ETIMEDOUT);
-	else
+	} else {
+		if (r->state == RQ_HDR && r->off == 0) {
+			int err = 0;
+			socklen_t len = sizeof(err);
+			if (getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err) {
+				req_end(r, err);
+				return;
+			}
+		}
 		req_step(r);
-}
-
-/* The open is not cancellable: a request cancelled while opening stays
- * allocated (state RQ_DONE) until its open completes, here. */
-static void req_opened(int fd, int err, void *arg)
-{
-	struct dl_chan_req *r = arg;
-
-	if (r->state == RQ_DONE) {
-		if (fd >= 0)
-			close(fd);
-		free(r);
-		return;
 	}
-	r->state = RQ_SENDING;
-	r->fd = fd;
-	if (fd < 0)
-		req_end(r, err);
-	else
-		req_step(r);
-}
-
-static void req_later(evutil_socket_t fd, short what, void *arg)
-{
-	struct dl_chan_req *r = arg;
-	req_end(r, r->err);
 }
 
 struct dl_chan_req *dl_chan_request(struct event_base *base, const struct dl_chan_cfg *cfg,
 				    const char *line, int timeout_ms, dl_chan_req_fn cb, void *arg)
 {
 	size_t n = strlen(line);
-	struct dl_chan_req *r = calloc(1, sizeof(*r));
+	struct sockaddr_storage ss;
+	socklen_t sslen = 0;
 	struct timeval now, to = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	struct dl_chan_req *r;
 
-	if (!r)
+	if (n == 0 || n >= REQ_LINE_MAX - 1 || memchr(line, '\n', n)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!(r = calloc(1, sizeof(*r))))
 		return NULL;
 	r->base = base;
-	r->fd = -1;
 	r->cb = cb;
 	r->arg = arg;
-	event_assign(&r->ev, base, -1, 0, req_cb, r);
-	evtimer_assign(&r->later, base, req_later, r);
-	gettimeofday(&now, NULL);
-	timeradd(&now, &to, &r->deadline);
-	if (n == 0 || n >= sizeof(r->line) - 1 || memchr(line, '\n', n)) {
+	r->fd = -1;
+	memcpy(r->line, line, n);
+	r->line[n] = '\n';
+	r->linelen = n + 1;
+	r->hlen = dl_chan_preamble(cfg, r->hdr);
+	if (dl_hdr_encode(r->hdr + r->hlen, cfg->token, "control") < 0) {
 		free(r);
 		errno = EINVAL;
 		return NULL;
 	}
-	memcpy(r->line, line, n);
-	r->line[n] = '\n';
-	r->len = n + 1;
-	r->state = RQ_OPENING;
-	/* one deadline for the open and the exchange: the open gets it all,
-	 * the exchange what is left (req_arm) */
-	if (dl_chan_open_ms(base, cfg, "control", timeout_ms, req_opened, r) < 0) {
+	r->hlen += DL_HDR_LEN;
+	gettimeofday(&now, NULL);
+	timeradd(&now, &to, &r->deadline);
+	event_assign(&r->ev, base, -1, 0, req_cb, r);
+	if (dl_chan_sockaddr(cfg, &ss, &sslen) < 0 ||
+	    (r->fd = dl_socket_nb(ss.ss_family, SOCK_STREAM)) < 0) {
 		r->err = errno ? errno : EINVAL;
-		struct timeval zero = { 0, 0 };
-		evtimer_add(&r->later, &zero);
+	} else {
+		if (cfg->kind == DL_CHAN_TCP)
+			dl_set_nodelay(r->fd);
+		if (connect(r->fd, (struct sockaddr *)&ss, sslen) < 0 && errno != EINPROGRESS &&
+		    errno != EINTR)
+			r->err = errno;
 	}
+	if (r->err) {
+		/* report from the loop, never from in here */
+		event_active(&r->ev, EV_TIMEOUT, 0);
+		return r;
+	}
+	req_arm(r, EV_WRITE);
 	return r;
 }
 
@@ -427,13 +473,6 @@ void dl_chan_req_cancel(struct dl_chan_req *r)
 	if (!r)
 		return;
 	event_del(&r->ev);
-	event_del(&r->later);
-	if (r->state == RQ_OPENING && !r->err) {
-		/* the open is still running: let it finish into the void */
-		r->state = RQ_DONE;
-		r->cb = NULL;
-		return;
-	}
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r);
