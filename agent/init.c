@@ -411,7 +411,10 @@ void pid1_main(void)
 	svc_signals_init();
 	net_setup();
 	stamp("network");
-	chan_listen_tcp("0.0.0.0", DL_AGENT_PORT);
+	/* the host's path only: its address on the NIC (containers reach
+	 * 10.0.2.15 through docker0, host-network ones through lo) */
+	admit_host_only(cmdline_get("gw"));
+	chan_listen_tcp("0.0.0.0", DL_AGENT_PORT, net_ifname());
 	bool data_ok = data_disk_setup(rootdev);
 	stamp("data");
 	ensure_docker_user();
