@@ -36,6 +36,7 @@
 #include "daemon/chan.h"
 #include "daemon/daemon.h"
 #include "daemon/engine.h"
+#include "daemon/guard.h"
 #include "daemon/log.h"
 #include "daemon/proxy.h"
 #include "daemon/pvh.h"
@@ -764,6 +765,7 @@ static int ctl_listen(struct daemon *d, struct dl_err *e)
 	umask(old);
 	if (!d->ctl)
 		return dl_fail(e, errno, "cannot listen on %s", d->paths->control);
+	dl_listener_guard(d->base, d->ctl, "control socket");
 	return 0;
 }
 
@@ -822,6 +824,7 @@ out:
 	if (d.proxy)
 		dl_proxy_free(d.proxy);
 	if (d.ctl) {
+		dl_listener_unguard(d.ctl);
 		evconnlistener_free(d.ctl);
 		unlink(paths->control);
 	}
