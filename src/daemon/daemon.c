@@ -36,6 +36,7 @@
 #include "daemon/chan.h"
 #include "daemon/daemon.h"
 #include "daemon/engine.h"
+#include "daemon/console.h"
 #include "daemon/guard.h"
 #include "daemon/log.h"
 #include "daemon/proxy.h"
@@ -555,15 +556,7 @@ static void clock_sync(struct daemon *d)
 
 static bool console_reached_agent(const struct daemon *d)
 {
-	char *text = NULL;
-	size_t len = 0;
-	bool found = false;
-
-	if (dl_read_file(d->paths->console_log, &text, &len, 64u << 20, NULL) == 0) {
-		found = dl_console_reached_agent(text, len);
-		free(text);
-	}
-	return found;
+	return dl_console_reached(d->paths->console_log); /* new bytes only */
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -799,6 +792,7 @@ int dl_daemon_run(const struct dl_paths *paths, const struct dl_config *cfg,
 	struct timeval period = { 0, 250000 };
 	d.tick = event_new(d.base, -1, EV_PERSIST, on_tick, &d);
 	event_add(d.tick, &period);
+	dl_console_keep(d.base, paths->console_log, DL_CONSOLE_MAX);
 	d.sigchld = evsignal_new(d.base, SIGCHLD, on_sigchld, &d);
 	d.sigterm = evsignal_new(d.base, SIGTERM, on_quit_signal, &d);
 	d.sigint = evsignal_new(d.base, SIGINT, on_quit_signal, &d);
@@ -828,6 +822,7 @@ out:
 		evconnlistener_free(d.ctl);
 		unlink(paths->control);
 	}
+	dl_console_keep(NULL, NULL, 0);
 	if (d.tick)
 		event_free(d.tick);
 	if (d.sigchld)

@@ -1,4 +1,5 @@
 #include "daemon/ports.h"
+#include "daemon/guard.h"
 #include "daemon/log.h"
 #include "daemon/relay.h"
 
@@ -35,7 +36,10 @@ struct lst {
 
 struct tconn { /* a TCP connection: opening, then relayed */
 	struct dl_ports *ps; /* NULL: ports object gone while opening */
+	struct fwd *f;       /* NULL once its forward is gone */
 	int cfd;
+	time_t active;       /* last time its byte count was seen moving */
+	uint64_t seen;
 	struct dl_relay *relay;
 	struct tconn *prev, *next;
 };
@@ -60,6 +64,7 @@ struct fwd {
 	int nl, ok, mark, logged_fail;
 	char error[160];
 	unsigned long conns;
+	unsigned ntcp, nudp; /* open now (TCP: opening or relayed) */
 	struct uassoc *assocs;
 	struct fwd *next;
 };
@@ -69,6 +74,8 @@ struct dl_ports {
 	struct dl_chan_cfg cfg;
 	struct fwd *fwds;
 	struct tconn *tconns;
+	unsigned ntcp;
+	unsigned max_conns, max_udp; /* per port */
 	unsigned char *udpbuf; /* DL_UDP_MAX + 2 */
 };
 
@@ -76,7 +83,10 @@ struct dl_ports {
 
 static void tconn_free(struct tconn *t)
 {
+	if (t->f)
+		t->f->ntcp--;
 	if (t->ps) {
+		t->ps->ntcp--;
 		if (t->prev)
 			t->prev->next = t->next;
 		else
@@ -122,6 +132,43 @@ static void lst_backoff_cb(evutil_socket_t fd, short what, void *arg)
 	event_add(&l->ev, NULL);
 }
 
+/* All ports together: a quarter of the fds beyond 256 kept for the rest. */
+static unsigned total_cap(void)
+{
+	long n = dl_nofile();
+	long cap = n > 256 + 4 * 64 ? (n - 256) / 4 : 64;
+	return cap > 1000000 ? 1000000 : (unsigned)cap;
+}
+
+/* Close the relay idle the longest (of forward f, or of all when f is NULL).
+ * Idle: its byte count has not moved since it was last looked at here.
+ * Returns 0 when every candidate is still opening its channel. */
+static int tconn_evict(struct dl_ports *ps, struct fwd *f)
+{
+	struct tconn *best = NULL;
+	time_t now = time(NULL);
+
+	for (struct tconn *t = ps->tconns; t; t = t->next) {
+		uint64_t ab, ba;
+		if ((f && t->f != f) || !t->relay)
+			continue;
+		dl_relay_bytes(t->relay, &ab, &ba);
+		if (ab + ba != t->seen) {
+			t->seen = ab + ba;
+			t->active = now;
+		}
+		if (!best || t->active <= best->active)
+			best = t; /* the list is newest first: ties go to the oldest */
+	}
+	if (!best)
+		return 0;
+	dl_relay_free(best->relay); /* closes both fds; done is not called */
+	best->relay = NULL;
+	best->cfd = -1;
+	tconn_free(best);
+	return 1;
+}
+
 /* The channel target of a forward: the container's own address when it is
  * known and the agent takes addresses (no docker-proxy copy in the guest),
  * else the published port on the guest's loopback. */
@@ -152,13 +199,25 @@ static void tcp_accept_cb(evutil_socket_t lfd, short what, void *arg)
 				continue;
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 				struct timeval tv = { 0, ACCEPT_BACKOFF_MS * 1000 };
-				dl_log(DL_LOG_WARN, "ports: accept on %s: %s; backing off", l->addr,
-				       strerror(errno));
+				dl_log_rl(DL_LOG_WARN, "ports: accept", "ports: accept on %s: %s; backing off",
+					  l->addr, strerror(errno));
 				event_del(&l->ev);
 				evtimer_add(&l->backoff, &tv);
 			}
 			return;
 		}
+		int over_port = f->ntcp >= ps->max_conns;
+		if ((over_port || ps->ntcp >= total_cap()) && !tconn_evict(ps, over_port ? f : NULL)) {
+			dl_log_rl(DL_LOG_WARN, "ports: tcp cap refused",
+				  "ports: %s: %u connections still opening; refused one", l->addr,
+				  f->ntcp);
+			close(fd);
+			continue;
+		}
+		if (over_port)
+			dl_log_rl(DL_LOG_WARN, "ports: tcp cap",
+				  "ports: %s: %u connections (port_max_conns); closed the one idle longest",
+				  l->addr, ps->max_conns);
 		struct tconn *t = calloc(1, sizeof(*t));
 		if (!t) {
 			close(fd);
@@ -166,6 +225,10 @@ static void tcp_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		}
 		dl_set_nodelay(fd);
 		t->ps = ps;
+		t->f = f;
+		t->active = time(NULL);
+		f->ntcp++;
+		ps->ntcp++;
 		t->cfd = fd;
 		t->next = ps->tconns;
 		if (ps->tconns)
@@ -184,8 +247,10 @@ static void uassoc_free(struct uassoc *a)
 	struct uassoc **pp = &a->f->assocs;
 	while (*pp && *pp != a)
 		pp = &(*pp)->next;
-	if (*pp)
+	if (*pp) {
 		*pp = a->next;
+		a->f->nudp--;
+	}
 	event_del(&a->idle);
 	if (a->bev)
 		bufferevent_free(a->bev); /* BEV_OPT_CLOSE_ON_FREE */
@@ -271,6 +336,24 @@ static void uassoc_open(int fd, int err, void *arg)
 	a->queue = NULL;
 }
 
+/* Beyond port_max_udp: the association idle the longest goes (not one
+ * still opening its channel); 0 when there is none. */
+static int uassoc_evict(struct fwd *f)
+{
+	struct uassoc *best = NULL;
+
+	for (struct uassoc *a = f->assocs; a; a = a->next)
+		if (!a->opening && (!best || a->last <= best->last))
+			best = a;
+	if (!best)
+		return 0;
+	dl_log_rl(DL_LOG_WARN, "ports: udp cap",
+		  "ports: %s: %u UDP associations (port_max_udp); closed the one idle longest",
+		  best->l->addr, f->ps->max_udp);
+	uassoc_free(best);
+	return 1;
+}
+
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct lst *l = arg;
@@ -288,6 +371,12 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 		for (a = f->assocs; a; a = a->next)
 			if (a->l == l && a->plen == plen && memcmp(&a->peer, &peer, plen) == 0)
 				break;
+		if (!a && f->nudp >= ps->max_udp && !uassoc_evict(f)) {
+			dl_log_rl(DL_LOG_WARN, "ports: udp cap refused",
+				  "ports: %s: %u associations still opening; dropped a datagram",
+				  l->addr, f->nudp);
+			continue;
+		}
 		if (!a) {
 			char target[DL_TARGET_LEN];
 			if (!(a = calloc(1, sizeof(*a))))
@@ -302,6 +391,7 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			a->next = f->assocs;
 			f->assocs = a;
 			f->conns++;
+			f->nudp++;
 			struct timeval tv = { DL_PORTS_UDP_IDLE_S, 0 };
 			evtimer_add(&a->idle, &tv);
 			fwd_target(f, target, sizeof(target));
@@ -459,6 +549,9 @@ log:
 
 static void fwd_free(struct fwd *f)
 {
+	for (struct tconn *t = f->ps->tconns; t; t = t->next)
+		if (t->f == f)
+			t->f = NULL; /* it goes on; only the count goes */
 	for (int i = 0; i < 2; i++)
 		lst_close(&f->l[i]);
 	while (f->assocs)
@@ -473,7 +566,15 @@ struct dl_ports *dl_ports_new(struct event_base *base, const struct dl_chan_cfg 
 		return NULL;
 	ps->base = base;
 	ps->cfg = *cfg;
+	ps->max_conns = 1024;
+	ps->max_udp = 256;
 	return ps;
+}
+
+void dl_ports_set_caps(struct dl_ports *ps, unsigned max_conns, unsigned max_udp)
+{
+	ps->max_conns = max_conns ? max_conns : 1;
+	ps->max_udp = max_udp ? max_udp : 1;
 }
 
 void dl_ports_set_chan(struct dl_ports *ps, const struct dl_chan_cfg *cfg)
@@ -563,6 +664,7 @@ void dl_ports_free(struct dl_ports *ps)
 		struct tconn *t = ps->tconns;
 		ps->tconns = t->next;
 		t->prev = NULL;
+		t->f = NULL;
 		if (t->relay) {
 			t->ps = NULL;
 			dl_relay_free(t->relay);
