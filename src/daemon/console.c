@@ -148,3 +148,8 @@ bool dl_console_reached(const char *path)
 	close(fd);
 	return scan.found;
 }
+
+void dl_console_forget(void)
+{
+	memset(&scan, 0, sizeof(scan));
+}

@@ -30,5 +30,7 @@ void dl_console_bound(const char *path, size_t max);
  * bytes added since the last call (a new file, or a truncated one, is read
  * from its start; a stamp seen stays seen until the file is replaced). */
 bool dl_console_reached(const char *path);
+/* The file is about to be replaced (a new boot): start over. */
+void dl_console_forget(void);
 
 #endif

@@ -369,6 +369,7 @@ static int vm_spawn(struct daemon *d, struct dl_err *e)
 	}
 	d->share_fs = s.share_path ? s.share_fs : DL_SHARE_NONE;
 	unlink(d->paths->console_log);
+	dl_console_forget();
 	pid_t pid = fork();
 	if (pid < 0) {
 		int err = errno;
