@@ -80,8 +80,8 @@ int chan_listen_vsock(uint32_t port);
 
 /* ---- admit.c: who may connect, budget of header-less connections ---- */
 
-#define ADMIT_PER_SOURCE 64   /* waiting for their header, per peer address */
-#define ADMIT_MAX_PENDING 256 /* all sources together */
+#define ADMIT_PER_SOURCE 256  /* waiting for their header, per peer address */
+#define ADMIT_MAX_PENDING 512 /* all sources together */
 struct sockaddr_storage;
 struct admit_node {
 	uint64_t src;

@@ -696,11 +696,20 @@ static void conn_new(int fd, uint64_t src)
 		return;
 	}
 	timer_arm(&c->tm, HDR_TIMEOUT_MS);
+	/* the host sends its header right behind the connect: often it is
+	 * already here, and such a connection never waits in the budget */
+	read_header(c);
+	if (c->closed || c->st != C_HDR)
+		return;
 	c->adm.src = src;
 	struct admit_node *old = admit_add(&c->adm);
 	if (old) {
-		log_reject("too many connections without a header: dropped the oldest");
-		conn_close((struct conn *)((char *)old - offsetof(struct conn, adm)));
+		struct conn *v = (struct conn *)((char *)old - offsetof(struct conn, adm));
+		read_header(v); /* a burst accepted before its header was read */
+		if (!v->closed && v->st == C_HDR) {
+			log_reject("too many connections without a header: dropped the oldest");
+			conn_close(v);
+		}
 	}
 }
 

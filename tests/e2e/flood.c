@@ -10,7 +10,8 @@
  *   flood udp ADDR PORT N         one datagram from each of N source ports
  *
  * Prints one line "key=value ..." at the end or on SIGTERM (and "started" on stderr once
- * the first round of connects is out).  ADDR is numeric IPv4.
+ * the first round of connects is out).  ADDR is numeric IPv4 or a unix
+ * socket's path (stream modes).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -23,10 +24,12 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-static struct sockaddr_in to;
+static struct sockaddr_storage to;
+static socklen_t tolen;
 static volatile sig_atomic_t stop;
 
 static void on_term(int sig)
@@ -44,10 +47,10 @@ static double now_s(void)
 
 static int dial(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(to.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0 && errno != EINPROGRESS) {
+	if (connect(fd, (struct sockaddr *)&to, tolen) < 0 && errno != EINPROGRESS) {
 		close(fd);
 		return -2; /* refused at once (or no route) */
 	}
@@ -132,7 +135,7 @@ static int run_udp(int n)
 		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return 1;
-		if (sendto(fd, "flood\n", 6, 0, (struct sockaddr *)&to, sizeof(to)) == 6)
+		if (sendto(fd, "flood\n", 6, 0, (struct sockaddr *)&to, tolen) == 6)
 			sent++;
 		close(fd);
 	}
@@ -144,12 +147,28 @@ int main(int argc, char **argv)
 {
 	struct rlimit rl;
 
-	if (argc < 5 || inet_pton(AF_INET, argv[2], &to.sin_addr) != 1) {
-		fprintf(stderr, "usage: flood hold|tcp ADDR PORT N SECS | flood udp ADDR PORT N\n");
+	struct sockaddr_in *in = (struct sockaddr_in *)&to;
+	struct sockaddr_un *un = (struct sockaddr_un *)&to;
+
+	if (argc < 5) {
+usage:
+		fprintf(stderr, "usage: flood hold|tcp ADDR PORT N SECS | flood udp ADDR PORT N\n"
+				"       (ADDR a unix socket path: PORT is ignored)\n");
 		return 2;
 	}
-	to.sin_family = AF_INET;
-	to.sin_port = htons((unsigned short)atoi(argv[3]));
+	if (argv[2][0] == '/') {
+		if (strlen(argv[2]) >= sizeof(un->sun_path))
+			goto usage;
+		un->sun_family = AF_UNIX;
+		strcpy(un->sun_path, argv[2]);
+		tolen = sizeof(*un);
+	} else {
+		if (inet_pton(AF_INET, argv[2], &in->sin_addr) != 1)
+			goto usage;
+		in->sin_family = AF_INET;
+		in->sin_port = htons((unsigned short)atoi(argv[3]));
+		tolen = sizeof(*in);
+	}
 	int n = atoi(argv[4]);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		rl.rlim_cur = rl.rlim_max;

@@ -5,6 +5,10 @@
 #    and 400 from a local process to the channel's loopback port, each
 #    reconnected as soon as it is dropped: docker answers all of 40 calls;
 #    the container's connections never reach the agent.
+# 2. 1,000 UDP source ports and 3,000 TCP connections at a published port,
+#    then 2,000 connections each to the DNS-TCP and control sockets: docker
+#    answers throughout, the port works after, the daemon's fds come back to
+#    their level and daemon.log grows by less than 1 MiB.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 ulimit -Sn 1024 || skip "cannot set a soft fd limit of 1024"
@@ -43,3 +47,59 @@ echo "container flood: $cstats"
 case "$cstats" in *" established=0 "*) ;; *) fail "a container reached the agent's port: $cstats" ;; esac
 [ "$ok_calls" = 40 ] || fail "docker answered only $ok_calls of 40 calls"
 ok "40 of 40 docker calls under 400+400 silent connections"
+
+# ---- 2. floods at a published port, the DNS-TCP and control sockets ----
+dpid=$(ps -o ppid= -p "$qpid" | tr -d ' ')
+soft=$(awk '/^Max open files/ {print $4}' "/proc/$dpid/limits")
+echo "daemon pid $dpid: soft fd limit $soft (started under $(ulimit -Sn))"
+[ "$soft" -gt 1024 ] || fail "the daemon kept its soft fd limit of $soft"
+P=$((20000 + $$ % 10000)); PU=$((P + 1))
+mkdir -p "$T/www" && echo flooded >"$T/www/index.html"
+docker run -d --name web -v "$T/www":/www -p "$P:80" -p "$PU:9/udp" bb httpd -f -p 80 -h /www >/dev/null ||
+	fail "run web"
+i=0
+until curl -fsS "http://127.0.0.1:$P/" 2>/dev/null | grep -q flooded; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "port $P never forwarded"; sleep 0.1
+done
+nfd() { ls "/proc/$dpid/fd" | wc -l; }
+logsize() { cat "$DLITE_HOME/daemon.log" "$DLITE_HOME/daemon.log.1" 2>/dev/null | wc -c; }
+docker version >/dev/null || fail "docker version"
+fd0=$(nfd); log0=$(logsize); peak=$fd0
+echo "before the floods: $fd0 fds, daemon.log $log0 bytes"
+calls=0
+# docker must answer while a flood runs; $1 is the flood's pid
+answer_during() {
+	while kill -0 "$1" 2>/dev/null; do
+		n=$(nfd); [ "$n" -gt "$peak" ] && peak=$n
+		timeout 30 docker version --format '{{.Server.Version}}' >/dev/null ||
+			fail "docker did not answer during the $2 flood"
+		calls=$((calls + 1))
+	done
+	wait "$1" || fail "the $2 flood failed"
+}
+"$T/flood" udp 127.0.0.1 "$PU" 1000 >"$T/udp.out" 2>&1 &
+answer_during $! udp
+echo "udp flood: $(cat "$T/udp.out")"
+"$T/flood" tcp 127.0.0.1 "$P" 3000 20 >"$T/tcp.out" 2>/dev/null &
+answer_during $! tcp
+echo "tcp flood: $(cat "$T/tcp.out")"
+dport=$("$DLITE" config get dns_port) || fail "config get dns_port"
+"$T/flood" tcp 127.0.0.1 "$dport" 2000 8 >"$T/dns.out" 2>/dev/null &
+answer_during $! dns-tcp
+echo "dns-tcp flood: $(cat "$T/dns.out")"
+"$T/flood" tcp "$DLITE_HOME/control.sock" 0 2000 8 >"$T/ctl.out" 2>/dev/null &
+answer_during $! control
+echo "control flood: $(cat "$T/ctl.out")"
+echo "docker answered $calls calls during the floods; peak $peak fds"
+curl -fsS "http://127.0.0.1:$P/" | grep -q flooded || fail "port $P does not work after the floods"
+docker version >/dev/null || fail "docker version after the floods"
+# UDP associations expire after 60 s idle
+i=0
+until [ "$(nfd)" -le $((fd0 + 8)) ]; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "the daemon's fds stay at $(nfd) (were $fd0)"; sleep 1
+done
+grow=$(( $(logsize) - log0 ))
+echo "after: $(nfd) fds (were $fd0) within ${i} s; daemon.log grew by $grow bytes"
+[ "$grow" -lt 1048576 ] || fail "daemon.log grew by $grow bytes"
+grep -c "suppressed" "$DLITE_HOME/daemon.log" | sed 's/^/rate-limited lines: /'
+ok "floods: docker answered, port works after, fds back, log +$grow bytes"
