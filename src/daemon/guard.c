@@ -49,7 +49,8 @@ long dl_nofile(void)
 		return nofile;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return 1024;
-	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > LONG_MAX ? LONG_MAX : (long)rl.rlim_cur;
+	nofile = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > LONG_MAX ? LONG_MAX : (long)rl.rlim_cur;
+	return nofile;
 }
 
 struct guard {

@@ -13,7 +13,7 @@ struct evconnlistener;
 /* Soft RLIMIT_NOFILE up to the hard limit (macOS: at most OPEN_MAX);
  * returns the soft limit now in force. */
 long dl_raise_nofile(void);
-/* The soft limit in force (cached by dl_raise_nofile; else asked). */
+/* The soft limit in force (cached: asked once unless dl_raise_nofile ran). */
 long dl_nofile(void);
 
 /* On an accept error: the listener is disabled, a rate-limited warning

@@ -12,6 +12,9 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 ulimit -Sn 1024 || skip "cannot set a soft fd limit of 1024"
+# bench/flood runs this against an older dlite to measure it: FLOOD_BENCH=1
+# reports what would fail and carries on
+check() { if [ -n "${FLOOD_BENCH:-}" ]; then echo "WOULD FAIL: $*"; else fail "$*"; fi; }
 dlite_up
 import_busybox
 cc -static -O2 -o "$T/flood" "$here/flood.c" || fail "build flood"
@@ -26,7 +29,7 @@ aport=$(tr '\0' '\n' <"/proc/$qpid/cmdline" | sed -n 's/.*hostfwd=tcp:127\.0\.0\
 dpid=$(ps -o ppid= -p "$qpid" | tr -d ' ')
 soft=$(awk '/^Max open files/ {print $4}' "/proc/$dpid/limits")
 echo "daemon pid $dpid: soft fd limit $soft (started under $(ulimit -Sn))"
-[ "$soft" -gt 1024 ] || fail "the daemon kept its soft fd limit of $soft"
+[ "$soft" -gt 1024 ] || check "the daemon kept its soft fd limit of $soft"
 P=$((20000 + $$ % 10000)); PU=$((P + 1))
 mkdir -p "$T/www" && echo flooded >"$T/www/index.html"
 docker run -d --name web -v "$T/www":/www -p "$P:80" -p "$PU:9/udp" bb httpd -f -p 80 -h /www >/dev/null ||
@@ -40,16 +43,18 @@ logsize() { cat "$DLITE_HOME/daemon.log" "$DLITE_HOME/daemon.log.1" 2>/dev/null 
 docker version >/dev/null || fail "docker version"
 fd0=$(nfd); log0=$(logsize); peak=$fd0
 echo "before the floods: $fd0 fds, daemon.log $log0 bytes"
-calls=0
+calls=0 failed=0
 # docker must answer while a flood runs; $1 is the flood's pid
 answer_during() {
 	while kill -0 "$1" 2>/dev/null; do
 		n=$(nfd); [ "$n" -gt "$peak" ] && peak=$n
-		timeout 30 docker version --format '{{.Server.Version}}' >/dev/null ||
-			fail "docker did not answer during the $2 flood"
-		calls=$((calls + 1))
+		if timeout 30 docker version --format '{{.Server.Version}}' >/dev/null; then
+			calls=$((calls + 1))
+		else
+			check "docker did not answer during the $2 flood"; failed=$((failed + 1))
+		fi
 	done
-	wait "$1" || fail "the $2 flood failed"
+	wait "$1" || check "the $2 flood failed"
 }
 "$T/flood" udp 127.0.0.1 "$PU" 1000 >"$T/udp.out" 2>&1 &
 answer_during $! udp
@@ -65,7 +70,7 @@ until grep -q started "$T/hold.err" 2>/dev/null && docker logs cflood 2>&1 | gre
 	i=$((i + 1)); [ $i -lt 300 ] || fail "floods did not start"; sleep 0.1
 done
 t0=$(date +%s.%N)
-ok_calls=0
+ok_calls=0 failed=0
 for i in $(seq 40); do
 	timeout 30 docker version --format '{{.Server.Version}}' >/dev/null 2>&1 && ok_calls=$((ok_calls + 1))
 done
@@ -78,8 +83,8 @@ cstats=$(docker logs cflood 2>/dev/null | grep connects=)
 docker rm -f cflood >/dev/null 2>&1
 echo "loopback flood: $(cat "$T/hold.out")"
 echo "container flood: $cstats"
-case "$cstats" in *" established=0 "*) ;; *) fail "a container reached the agent's port: $cstats" ;; esac
-[ "$ok_calls" = 40 ] || fail "docker answered only $ok_calls of 40 calls"
+case "$cstats" in *" established=0 "*) ;; *) check "a container reached the agent's port: $cstats" ;; esac
+[ "$ok_calls" = 40 ] || check "docker answered only $ok_calls of 40 calls"
 ok "40 of 40 docker calls under 400+400 silent connections"
 
 
@@ -94,16 +99,16 @@ echo "dns-tcp flood: $(cat "$T/dns.out")"
 "$T/flood" tcp "$DLITE_HOME/control.sock" 0 2000 4 >"$T/ctl.out" 2>/dev/null &
 answer_during $! control
 echo "control flood: $(cat "$T/ctl.out")"
-echo "docker answered $calls calls during the floods; peak $peak fds"
-curl -fsS "http://127.0.0.1:$P/" | grep -q flooded || fail "port $P does not work after the floods"
-docker version >/dev/null || fail "docker version after the floods"
+echo "docker answered $calls calls during the floods ($failed not); peak $peak fds"
+curl -fsS "http://127.0.0.1:$P/" | grep -q flooded || check "port $P does not work after the floods"
+docker version >/dev/null || check "docker version after the floods"
 # UDP associations expire after 60 s idle
 i=0
 until [ "$(nfd)" -le $((fd0 + 8)) ]; do
-	i=$((i + 1)); [ $i -lt 100 ] || fail "the daemon's fds stay at $(nfd) (were $fd0)"; sleep 1
+	i=$((i + 1)); [ $i -lt 100 ] || { check "the daemon's fds stay at $(nfd) (were $fd0)"; break; }; sleep 1
 done
 grow=$(( $(logsize) - log0 ))
 echo "after: $(nfd) fds (were $fd0) within ${i} s; daemon.log grew by $grow bytes"
-[ "$grow" -lt 1048576 ] || fail "daemon.log grew by $grow bytes"
+[ "$grow" -lt 1048576 ] || check "daemon.log grew by $grow bytes"
 grep -c "suppressed" "$DLITE_HOME/daemon.log" | sed 's/^/rate-limited lines: /'
 ok "floods: docker answered, port works after, fds back, log +$grow bytes"
