@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "daemon/bridge.h"
+#include "daemon/console.h"
 #include "daemon/engine.h"
 #include "daemon/log.h"
 #include "daemon/proxy.h"
@@ -254,6 +255,7 @@ int dl_boot_spawn(struct dl_super *d, struct dl_err *e)
 	}
 	d->share_fs = s.share_path ? s.share_fs : DL_SHARE_NONE;
 	unlink(d->paths->console_log);
+	dl_console_forget();
 	pid_t pid = fork();
 	if (pid < 0) {
 		int err = errno;
@@ -292,14 +294,6 @@ int dl_boot_spawn(struct dl_super *d, struct dl_err *e)
 
 bool dl_boot_console_reached_agent(const struct dl_super *d)
 {
-	char *text = NULL;
-	size_t len = 0;
-	bool found = false;
-
-	if (dl_read_file(d->paths->console_log, &text, &len, 64u << 20, NULL) == 0) {
-		found = dl_console_reached_agent(text, len);
-		free(text);
-	}
-	return found;
+	return dl_console_reached(d->paths->console_log); /* new bytes only */
 }
 

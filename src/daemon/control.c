@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "daemon/guard.h"
 #include "daemon/supervisor.h"
 
 struct dl_ctl {
@@ -155,6 +156,7 @@ struct dl_ctl *dl_ctl_new(struct event_base *base, const char *path, struct dl_s
 		free(c);
 		return NULL;
 	}
+	dl_listener_guard(base, c->l, "control socket");
 	return c;
 }
 
@@ -162,6 +164,7 @@ void dl_ctl_free(struct dl_ctl *c)
 {
 	if (!c)
 		return;
+	dl_listener_unguard(c->l);
 	evconnlistener_free(c->l);
 	unlink(c->path);
 	free(c);

@@ -96,7 +96,8 @@ int dl_vm_qemu_argv(const struct dl_vm_spec *s, const char *cmdline, struct dl_a
 	dl_av_add(a, cmdline);
 
 	dl_av_add(a, "-chardev");
-	dl_av_addf(a, "file,id=con,path=%s", con_e);
+	/* append: the daemon truncates it past a size (daemon/console.h) */
+	dl_av_addf(a, "file,id=con,path=%s,append=on", con_e);
 	dl_av_add(a, "-serial");
 	dl_av_add(a, "chardev:con");
 	dl_av_add(a, "-qmp");
