@@ -377,6 +377,7 @@ static int vm_spawn(struct daemon *d, struct dl_err *e)
 	}
 	if (pid == 0) {
 		dl_child_setup(-1, 1);
+		dl_bridge_child(d->bridge);
 		execvp(argv[0], argv);
 		fprintf(stderr, "dlite: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -386,6 +387,7 @@ static int vm_spawn(struct daemon *d, struct dl_err *e)
 	       dl_accel_name(d->accel), d->probing ? ", probing" : "",
 	       dl_chan_cfg_str(&d->chan, chan, sizeof(chan)));
 	dl_argv_free(argv);
+	dl_bridge_spawned(d->bridge); /* QEMU has the tap */
 	dl_engine_spawned(d->base, d->paths, s.engine, pid); /* hyperkit: console pty copy */
 	d->vm_pid = pid;
 	d->t_start = now();

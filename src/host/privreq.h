@@ -27,6 +27,8 @@
 #include "routes.h"
 
 #define DL_PRIV_MAX_LINE 256
+/* The helper's socket for a uid (before dl_syspath): its folder is root's. */
+#define DL_PRIV_SOCK_FMT "/var/run/dlite/helper-%u.sock"
 
 enum dl_priv_verb {
 	DL_PRIV_UP = 1,
