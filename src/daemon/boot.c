@@ -271,6 +271,7 @@ int dl_boot_spawn(struct dl_super *d, struct dl_err *e)
 		setsid();
 		int log = open(d->paths->daemon_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		dl_child_setup(log, 0);
+		dl_bridge_child(d->dep.bridge); /* bridged: QEMU inherits the tap */
 		execvp(argv[0], argv);
 		fprintf(stderr, "dlite: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -280,6 +281,7 @@ int dl_boot_spawn(struct dl_super *d, struct dl_err *e)
 	       dl_accel_name(d->accel), d->probing ? ", probing" : "",
 	       dl_chan_cfg_str(d->chan, chan, sizeof(chan)));
 	dl_argv_free(argv);
+	dl_bridge_spawned(d->dep.bridge); /* QEMU has the tap */
 	dl_engine_spawned(d->base, d->paths, s.engine, pid); /* hyperkit: console pty copy */
 	d->vm_pid = pid;
 	d->adopted = false;
