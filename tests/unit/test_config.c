@@ -39,6 +39,11 @@ static void bad_json(void **state)
 	assert_non_null(strstr(e.msg, "integer"));
 	assert_int_equal(dl_config_parse(J("{\"colour\": 1}"), "/h", "/h/.d", &c, &e), -1);
 	assert_non_null(strstr(e.msg, "unknown key"));
+	/* found by tests/fuzz/fuzz_config.c: a key with a newline made a
+	 * two-line message */
+	assert_int_equal(dl_config_parse(J("{\"a\\nb\": 1}"), "/h", "/h/.d", &c, &e), -1);
+	assert_null(strchr(e.msg, '\n'));
+	assert_non_null(strstr(e.msg, "\"a?b\""));
 	assert_int_equal(dl_config_parse(J("{\"cpus\": 1, \"cpus\": 2}"), "/h", "/h/.d", &c, &e), -1);
 	assert_int_equal(dl_config_parse(J("{\"cpus\": 0}"), "/h", "/h/.d", &c, &e), -1);
 	assert_non_null(strstr(e.msg, "cpus"));
