@@ -78,11 +78,14 @@ struct daemon {
 	struct dl_bridge *bridge; /* bridged mode: bridge, tap, routes, resolver */
 	struct bufferevent *start_waiters[MAX_WAITERS], *stop_waiters[MAX_WAITERS];
 	int nstart, nstop;
+	bool start_joined[MAX_WAITERS]; /* that start request found a boot under way */
 	struct event *tick, *sigchld, *sigterm, *sigint, *sighup;
 	struct evconnlistener *ctl;
 	char docker_version[64], last_error[512];
 	struct dl_manifest manifest;
 	bool clock_gettime_ok;
+	int os_lock; /* paths->os_lock held shared from a VM's spawn to its exit */
+	bool lock_wait_logged;
 };
 
 static double now(void)
@@ -126,6 +129,23 @@ static void flush_waiters(struct bufferevent **w, int *n, bool ok, const char *m
 			reply_err(w[i], msg);
 	}
 	*n = 0;
+}
+
+/* The start waiters; those that joined a boot under way are told so (two
+ * `dlite start` at once: one starts the VM, the other says it waited). */
+static void flush_starts(struct daemon *d, bool ok, const char *msg, double seconds)
+{
+	for (int i = 0; i < d->nstart; i++) {
+		if (!ok) {
+			reply_err(d->start_waiters[i], msg);
+			continue;
+		}
+		json_t *j = json_pack("{s:b,s:f}", "ok", 1, "seconds", seconds);
+		if (d->start_joined[i])
+			json_object_set_new(j, "joined", json_true());
+		reply(d->start_waiters[i], j);
+	}
+	d->nstart = 0;
 }
 
 /* Leave the loop once pending replies had a moment to flush. */
@@ -296,6 +316,37 @@ static void share_virtiofs(struct daemon *d, struct dl_vm_spec *s)
 #endif
 }
 
+/* The OS lock, shared: `dlite update`/`rebuild` take it exclusively while
+ * they swap the image or the disk, so a VM never starts (nor crash-restarts)
+ * from half-swapped files, and they refuse while a VM runs. -2 when one of
+ * them holds it. */
+static int os_lock_shared(struct daemon *d, struct dl_err *e)
+{
+	if (d->os_lock >= 0)
+		return 0;
+	int fd = open(d->paths->os_lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return dl_fail(e, errno, "cannot open the lock %s", d->paths->os_lock);
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0) {
+		int err = errno;
+		close(fd);
+		if (err != EWOULDBLOCK)
+			return dl_fail(e, err, "cannot lock %s", d->paths->os_lock);
+		dl_fail(e, 0, "`dlite update` or `dlite rebuild` is under way; start again when it "
+			      "is done");
+		return -2;
+	}
+	d->os_lock = fd;
+	return 0;
+}
+
+static void os_unlock(struct daemon *d)
+{
+	if (d->os_lock >= 0)
+		close(d->os_lock);
+	d->os_lock = -1;
+}
+
 static int vm_spawn(struct daemon *d, struct dl_err *e)
 {
 	char kernel[1200], root[1200], **argv = NULL;
@@ -414,19 +465,22 @@ static void start_request(struct daemon *d, struct bufferevent *bev)
 			reply_err(bev, "dlite is stopping; try again when `dlite stop` returns");
 		return;
 	}
-	if (bev && d->nstart < MAX_WAITERS)
+	if (bev && d->nstart < MAX_WAITERS) {
+		d->start_joined[d->nstart] = d->state == ST_STARTING;
 		d->start_waiters[d->nstart++] = bev;
-	else if (bev)
+	} else if (bev) {
 		reply_err(bev, "too many waiting clients");
+	}
 	d->want_up = true;
 	d->crashes = 0;
 	if (d->state == ST_STARTING)
 		return;
-	if (vm_spawn(d, &e) < 0) {
+	if (os_lock_shared(d, &e) < 0 || vm_spawn(d, &e) < 0) {
+		os_unlock(d);
 		dl_log(DL_LOG_ERR, "vm: %s", e.msg);
 		snprintf(d->last_error, sizeof(d->last_error), "%s", e.msg);
 		d->want_up = false;
-		flush_waiters(d->start_waiters, &d->nstart, false, e.msg, 0);
+		flush_starts(d, false, e.msg, 0);
 	}
 }
 
@@ -453,7 +507,7 @@ static void became_ready(struct daemon *d)
 	dl_watch_start(d->watch, &d->chan);
 	dl_bridge_ready(d->bridge, dl_watch_dns_port(d->watch));
 	dl_log(DL_LOG_INFO, "vm: ready in %.1f s (docker %s)", secs, d->docker_version);
-	flush_waiters(d->start_waiters, &d->nstart, true, NULL, secs);
+	flush_starts(d, true, NULL, secs);
 }
 
 static void stop_request(struct daemon *d, struct bufferevent *bev)
@@ -470,7 +524,7 @@ static void stop_request(struct daemon *d, struct bufferevent *bev)
 	d->want_up = false;
 	if (d->state == ST_STOPPING)
 		return;
-	flush_waiters(d->start_waiters, &d->nstart, false, "stopped before it was ready", 0);
+	flush_starts(d, false, "stopped before it was ready", 0);
 	dl_watch_stop(d->watch);
 	dl_proxy_set_state(d->proxy, 0, "stopping");
 	d->state = ST_STOPPING;
@@ -487,6 +541,7 @@ static void vm_exited(struct daemon *d, int status)
 
 	d->vm_pid = 0;
 	d->state = ST_STOPPED;
+	os_unlock(d); /* an update may run before the restart; the restart waits for it */
 	dl_vfsd_stop(&d->vfsd); /* it exits by itself once QEMU is gone; make sure */
 	dl_watch_stop(d->watch);
 	dl_bridge_down(d->bridge);
@@ -514,7 +569,7 @@ static void vm_exited(struct daemon *d, int status)
 	dl_log(DL_LOG_ERR, "vm: %s in state %s; restarting in %.0f s (see `dlite logs --console`)",
 	       d->last_error, state_names[was], delay);
 	if (was == ST_STARTING && d->crashes >= 3) {
-		flush_waiters(d->start_waiters, &d->nstart, false,
+		flush_starts(d, false,
 			      "the VM keeps exiting while booting; see `dlite logs --console`", 0);
 		d->want_up = false;
 		return;
@@ -574,12 +629,22 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	switch (d->state) {
 	case ST_STOPPED:
 		if (d->want_up && d->t_restart > 0 && t >= d->t_restart) {
-			d->t_restart = 0;
 			struct dl_err e = { 0 };
-			if (vm_spawn(d, &e) < 0) {
+			int lr = os_lock_shared(d, &e);
+			if (lr == -2) { /* an update/rebuild holds the images: wait for it */
+				if (!d->lock_wait_logged)
+					dl_log(DL_LOG_INFO, "vm: restart waits: %s", e.msg);
+				d->lock_wait_logged = true;
+				d->t_restart = t + 1;
+				break;
+			}
+			d->lock_wait_logged = false;
+			d->t_restart = 0;
+			if (lr < 0 || vm_spawn(d, &e) < 0) {
+				os_unlock(d);
 				dl_log(DL_LOG_ERR, "vm: %s", e.msg);
 				d->want_up = false;
-				flush_waiters(d->start_waiters, &d->nstart, false, e.msg, 0);
+				flush_starts(d, false, e.msg, 0);
 			}
 		}
 		break;
@@ -592,7 +657,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			vm_kill(d, SIGKILL); /* vm_exited() falls back */
 		} else if (t - d->t_start > START_TIMEOUT_S) {
 			dl_log(DL_LOG_ERR, "vm: not ready after %.0f s; stopping it", START_TIMEOUT_S);
-			flush_waiters(d->start_waiters, &d->nstart, false,
+			flush_starts(d, false,
 				      "the VM did not become ready; see `dlite logs --console`", 0);
 			d->want_up = false;
 			vm_kill(d, SIGKILL);
@@ -770,7 +835,7 @@ static int ctl_listen(struct daemon *d, struct dl_err *e)
 int dl_daemon_run(const struct dl_paths *paths, const struct dl_config *cfg,
 		  const struct dl_daemon_opts *opts, struct dl_err *e)
 {
-	struct daemon d = { .paths = paths, .cfg = *cfg, .clock_gettime_ok = true };
+	struct daemon d = { .paths = paths, .cfg = *cfg, .clock_gettime_ok = true, .os_lock = -1 };
 	char lockpath[1200];
 	int r = -1;
 
