@@ -28,7 +28,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser
 LIB_SRCS    = $(wildcard src/core/*.c src/host/*.c src/vm/*.c src/lib/*.c)
 DAEMON_SRCS = $(wildcard src/daemon/*.c)
 CLI_SRCS    = $(wildcard src/cli/*.c)
-AGENT_SRCS  = $(wildcard agent/*.c) src/core/proto.c
+AGENT_SRCS  = $(wildcard agent/*.c) src/core/proto.c src/core/cmdline.c
 
 LIB_OBJS    = $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS))
 DAEMON_OBJS = $(patsubst %.c,$(B)/obj/%.o,$(DAEMON_SRCS))
@@ -59,7 +59,7 @@ $(B)/dlite: $(CLI_OBJS) $(DAEMON_OBJS) $(B)/libdlite.a
 # The agent is the guest's PID 1: static, no sanitizers (it runs in the VM),
 # Linux only.
 AGENT_CFLAGS = -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -Isrc -Isrc/core
-$(B)/dlite-agent: $(AGENT_SRCS) $(wildcard agent/*.h) src/core/proto.h
+$(B)/dlite-agent: $(AGENT_SRCS) $(wildcard agent/*.h) src/core/proto.h src/core/cmdline.h
 	@mkdir -p $(dir $@)
 	$(CC) $(AGENT_CFLAGS) -static -o $@ $(AGENT_SRCS)
 

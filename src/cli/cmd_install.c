@@ -20,7 +20,7 @@
 
 static const char usage_text[] =
 	"usage: dlite install [-c CPUS] [-m MEM_GiB] [-d DISK_GiB] [-n HOSTNAME] [-S SHARE]\n"
-	"                     [-s SSH_PUBKEY] [-v VERSION | --os PATH|URL] [--socket PATH]\n"
+	"                     [-s SSH_PUBKEY] [-v VERSION | --os PATH|URL [--sha256 HEX]] [--socket PATH]\n"
 	"                     [--accel auto|kvm|hvf|tcg] [--engine qemu|hyperkit|vfkit]\n"
 	"                     [--network user|bridged] [--force] [--yes]\n"
 	"  -c  CPUs (2)       -m  memory in GiB (2)     -d  data disk in GiB (20, sparse)\n"
@@ -28,7 +28,8 @@ static const char usage_text[] =
 	"                                                   \"\" for none)\n"
 	"  -s  ssh public key for `dlite ssh` (~/.ssh/id_ed25519.pub, id_rsa.pub, or a new key)\n"
 	"  -v  OS image version   --os  image folder or URL (default: the one built with dlite)\n"
-	"  --force  move a /var/run/docker.sock that is not dlite's aside (uninstall restores it)\n";
+	"  --force  move a /var/run/docker.sock that is not dlite's aside (uninstall restores it)\n"
+	"  --sha256 HEX  the sha256 manifest.json must have: how a downloaded image is trusted\n";
 
 /* Write a new sparse disk: the marker and the key at offset 0, then the size. */
 int cli_create_disk(const char *path, int gib, const char *pubkey_path, struct dl_err *e)
@@ -194,9 +195,9 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 		{ "version", 1, 0, 'v' }, { "os", 1, 0, 'O' },	    { "socket", 1, 0, 'k' },
 		{ "accel", 1, 0, 'a' },	 { "engine", 1, 0, 'E' },  { "network", 1, 0, 'N' },
 		{ "yes", 0, 0, 'y' },	 { "help", 0, 0, 'h' },	    { "force", 0, 0, 'F' },
-		{ 0, 0, 0, 0 },
+		{ "sha256", 1, 0, 'P' }, { 0, 0, 0, 0 },
 	};
-	const char *ssh = NULL, *os = NULL, *version = NULL;
+	const char *ssh = NULL, *os = NULL, *version = NULL, *pin = NULL;
 	bool yes = false, force = false, existing;
 	char buf[1200];
 	int c;
@@ -240,6 +241,7 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 			break;
 		case 'y': yes = true; break;
 		case 'F': force = true; break;
+		case 'P': if (os_check_pin(optarg, e) < 0) return -1; pin = optarg; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case ':': return dl_fail(e, 0, "flag %s needs a value; see `dlite install --help`",
 					 argv[optind - 1]);
@@ -292,7 +294,10 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 
 	struct dl_manifest m;
 	char staged[1200];
-	if (os_stage(src, version, ctx->paths.os_dir, &m, e) < 0)
+	int lock cleanup_close = os_lock(ctx->paths.os_lock, e);
+	if (lock < 0)
+		return -1;
+	if (os_stage(src, version, ctx->paths.os_dir, pin, &m, e) < 0)
 		return -1;
 	snprintf(staged, sizeof(staged), "%s.new", ctx->paths.os_dir);
 	if (os_swap_in(staged, ctx->paths.os_dir, ctx->paths.os_prev, e) < 0)

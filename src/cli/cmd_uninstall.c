@@ -83,7 +83,7 @@ static int exec_uninstall(struct dl_ctx *ctx, int argc, char **argv, struct dl_e
 	os_rmdir(ctx->paths.run);
 	const char *files[] = { ctx->paths.disk, ctx->paths.config, ctx->paths.daemon_log,
 				ctx->paths.console_log, ctx->paths.accel, ctx->paths.control,
-				ctx->cfg.socket };
+				ctx->cfg.socket, ctx->paths.os_lock };
 	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++)
 		rm(files[i]);
 	snprintf(path, sizeof(path), "%s/known_hosts", ctx->paths.home);

@@ -48,7 +48,9 @@ static void reply_done(void *arg, bool ok, const char *msg, double seconds)
 {
 	struct bufferevent *bev = arg;
 
-	if (ok)
+	if (ok && msg && !strcmp(msg, "joined")) /* a start that found a boot under way */
+		reply(bev, json_pack("{s:b,s:f,s:b}", "ok", 1, "seconds", seconds, "joined", 1));
+	else if (ok)
 		reply(bev, json_pack("{s:b,s:f}", "ok", 1, "seconds", seconds));
 	else
 		reply(bev, json_pack("{s:b,s:s}", "ok", 0, "error", msg));
