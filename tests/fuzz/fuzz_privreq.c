@@ -5,7 +5,7 @@
  * an accepted request formats back to a line of at most DL_PRIV_MAX_LINE
  * bytes that parses to the same request; every accepted name matches the
  * fixed patterns; a refused request leaves a one-line message.
- * Built and run by tests/fuzz/run_privreq.
+ * Built and run by tests/fuzz/run (target privreq).
  */
 #include <stdint.h>
 #include <stdlib.h>
