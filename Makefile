@@ -113,8 +113,10 @@ dist:
 	if [ -f $(B)/os/manifest.json ]; then \
 		tar -C $(B)/os -c --sort=name --owner=0 --group=0 --numeric-owner --mode=u=rwX,go=rX \
 			--mtime=@$$(git log -1 --format=%ct) -h . | gzip -9n >$(B)/dlite-os-$(VERSION)-$(DEB_ARCH).tar.gz; fi
-	packaging/homebrew/formula.sh $(VERSION) $(B)/dlite-$(VERSION).tar.gz >$(B)/dlite.rb
-	@echo "$(B)/dlite-$(VERSION).tar.gz $(B)/dlite.rb"
+	if [ -f $(B)/dlite-os-$(VERSION)-$(DEB_ARCH).tar.gz ]; then \
+		packaging/homebrew/formula.sh $(VERSION) $(B)/dlite-$(VERSION).tar.gz >$(B)/dlite.rb.tmp && \
+		mv $(B)/dlite.rb.tmp $(B)/dlite.rb && echo "$(B)/dlite.rb"; \
+	else echo "make dist: no OS image in $(B)/os, so no OS tarball and no Homebrew formula; run \`make image\` first"; fi
 
 clean:
 	rm -rf $(B)/obj $(B)/tests $(B)/dlite $(B)/dlite-agent $(B)/libdlite.a
