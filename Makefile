@@ -75,7 +75,7 @@ unit: $(UNIT_BINS)
 
 # Data-path harness (proxy + ports without a VM) and the benchmark load
 # generator: tests/e2e/t_proxy_host.sh, bench/proxy.
-HARNESS_OBJS = $(patsubst %.c,$(B)/obj/%.o,src/daemon/chan.c src/daemon/relay.c src/daemon/proxy.c src/daemon/ports.c src/daemon/ports_udp.c src/daemon/guard.c src/daemon/log.c)
+HARNESS_OBJS = $(patsubst %.c,$(B)/obj/%.o,src/daemon/chan.c src/daemon/chanpool.c src/daemon/relay.c src/daemon/proxy.c src/daemon/ports.c src/daemon/ports_udp.c src/daemon/guard.c src/daemon/log.c)
 $(B)/tests/relay-harness: tests/harness/relay_harness.c $(HARNESS_OBJS) $(B)/libdlite.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(HARNESS_OBJS) $(B)/libdlite.a $(shell pkg-config --libs libevent)

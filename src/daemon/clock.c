@@ -22,6 +22,7 @@ struct dl_clock {
 	struct dl_chan_req *req;
 	bool on, gettime_ok;
 	double next_sync, suspended, due;
+	double period; /* adaptive: DL_CLOCK_PERIOD_MIN_S .. DL_CLOCK_PERIOD_S */
 	struct timespec asked; /* host time when gettime went out */
 };
 
@@ -52,10 +53,16 @@ double dl_clock_suspended(void)
 	return ts_s(&a) - ts_s(&b);
 }
 
+/* Next wake-up: the local check, or the guest check if sooner. */
 static void arm(struct dl_clock *c)
 {
-	struct timeval tv = { DL_CLOCK_CHECK_S, 0 };
-	c->due = mono() + DL_CLOCK_CHECK_S;
+	double d = c->next_sync - mono();
+	if (d > DL_CLOCK_CHECK_S)
+		d = DL_CLOCK_CHECK_S;
+	if (d < 0.2)
+		d = 0.2;
+	struct timeval tv = { (time_t)d, (suseconds_t)((d - (double)(time_t)d) * 1e6) };
+	c->due = mono() + d;
 	evtimer_add(c->timer, &tv);
 }
 
@@ -94,10 +101,17 @@ static void on_gettime(const char *reply, int err, void *arg)
 	} else {
 		clock_gettime(CLOCK_REALTIME, &b);
 		double mid = (ts_s(&c->asked) + ts_s(&b)) / 2, guest = strtod(reply + 3, NULL);
-		if (guest > 0 && guest - mid < DL_CLOCK_MAX_SKEW_S && mid - guest < DL_CLOCK_MAX_SKEW_S)
+		if (guest > 0 && guest - mid < DL_CLOCK_MAX_SKEW_S && mid - guest < DL_CLOCK_MAX_SKEW_S) {
+			/* steady: look less often */
+			c->period = c->period * 2 > DL_CLOCK_PERIOD_S ? DL_CLOCK_PERIOD_S : c->period * 2;
+			c->next_sync = mono() + c->period;
 			return;
+		}
 		dl_log(DL_LOG_INFO, "clock: guest is off by %.3f s; setting it", guest - mid);
 	}
+	/* drifting (a loaded TCG guest loses time): look again soon */
+	c->period = DL_CLOCK_PERIOD_MIN_S;
+	c->next_sync = mono() + c->period;
 	set_time(c);
 }
 
@@ -105,7 +119,7 @@ static void check_now(struct dl_clock *c)
 {
 	if (c->req)
 		return; /* one at a time */
-	c->next_sync = mono() + DL_CLOCK_PERIOD_S;
+	c->next_sync = mono() + c->period;
 	if (!c->gettime_ok) {
 		set_time(c);
 		return;
@@ -125,12 +139,14 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		dl_log(DL_LOG_INFO, "clock: the host was suspended for %.0f s; checking the guest",
 		       susp - c->suspended);
 		c->next_sync = 0;
+		c->period = DL_CLOCK_PERIOD_MIN_S;
 	} else if (mono() - c->due > SUSPEND_JUMP_S) {
 		/* the daemon itself was stopped (SIGSTOP, a frozen cgroup, a
 		 * suspend that CLOCK_MONOTONIC counts): the VM likely too */
 		dl_log(DL_LOG_INFO, "clock: the daemon was stopped for %.0f s; checking the guest",
 		       mono() - c->due);
 		c->next_sync = 0;
+		c->period = DL_CLOCK_PERIOD_MIN_S;
 	}
 	c->suspended = susp;
 	if (mono() >= c->next_sync)
@@ -155,6 +171,7 @@ void dl_clock_start(struct dl_clock *c)
 {
 	c->on = true;
 	c->gettime_ok = true;
+	c->period = DL_CLOCK_PERIOD_MIN_S;
 	c->suspended = dl_clock_suspended();
 	check_now(c);
 	arm(c);
@@ -162,8 +179,10 @@ void dl_clock_start(struct dl_clock *c)
 
 void dl_clock_kick(struct dl_clock *c)
 {
-	if (c && c->on)
+	if (c && c->on) {
 		c->next_sync = 0;
+		c->period = DL_CLOCK_PERIOD_MIN_S;
+	}
 }
 
 void dl_clock_stop(struct dl_clock *c)

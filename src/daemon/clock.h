@@ -1,6 +1,9 @@
 /*
  * The guest clock follows the host's: checked when the VM becomes ready,
- * every DL_CLOCK_PERIOD_S after that, and at once when the host comes back
+ * then at an adaptive period: DL_CLOCK_PERIOD_MIN_S after a check that
+ * found it off (a loaded TCG guest loses tens of ms a second), doubling
+ * after each check that found it right, up to DL_CLOCK_PERIOD_S (a steady
+ * guest costs one request a minute); and at once when the host comes back
  * from a suspend (the gap between the clock that counts suspended time and
  * the one that does not grows: CLOCK_BOOTTIME vs CLOCK_MONOTONIC on Linux,
  * CLOCK_MONOTONIC vs CLOCK_UPTIME_RAW on macOS; looked at every
@@ -17,6 +20,7 @@
 #include "daemon/chan.h"
 
 #define DL_CLOCK_PERIOD_S 60
+#define DL_CLOCK_PERIOD_MIN_S 2
 #define DL_CLOCK_CHECK_S 5
 #define DL_CLOCK_MAX_SKEW_S 0.05
 

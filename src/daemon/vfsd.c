@@ -146,7 +146,9 @@ int dl_vfsd_start(struct dl_vfsd *v, const struct dl_paths *p, const char *conf,
 		return dl_fail(e, err, "fork");
 	}
 	if (pid == 0) {
-		dl_child_setup(fd, 1);
+		/* like QEMU: it outlives a daemon crash (the VM's share must) */
+		setsid();
+		dl_child_setup(fd, 0);
 		execv(argv[0], argv);
 		dprintf(2, "dlite: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);

@@ -46,9 +46,15 @@ docker exec writer sh -c 'i=0; while read l; do i=$((i + 1)); [ "$l" = "$i" ] ||
 	fail "the writer's data has a gap"
 ok "data intact ($n2 lines)"
 
-# and the daemon works as before: a new container, a clean stop
+# and the daemon works as before: a new container; after another crash,
+# `dlite stop` alone adopts the VM (an idle daemon) and stops it cleanly
 [ "$(docker run --rm bb echo hi)" = hi ] || fail "docker run after the adoption"
-"$DLITE" stop || fail "stop the adopted VM"
+d_pid=$("$DLITE" status --json | sed -n 's/.*"daemon_pid": *\([0-9]*\).*/\1/p')
+kill -9 "$d_pid"
+i=0; while kill -0 "$d_pid" 2>/dev/null; do
+	i=$((i + 1)); [ $i -le 50 ] || fail "daemon still there after kill -9"; sleep 0.1
+done
+"$DLITE" stop || fail "stop the VM a crashed daemon left"
 i=0; while kill -0 "$vm_pid" 2>/dev/null; do
 	i=$((i + 1)); [ $i -le 100 ] || fail "the adopted VM is still running after stop"; sleep 0.2
 done
