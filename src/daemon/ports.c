@@ -117,7 +117,7 @@ void dl_ports_fwd_target(const struct fwd *f, char *buf, size_t len)
 	const char *proto = f->map.proto == IPPROTO_UDP ? "udp" : "tcp";
 	const char *a = f->map.ctr_addr;
 
-	if (f->ps->cfg.addr_targets && a[0] && f->map.ctr_port)
+	if (f->ps->cfg->addr_targets && a[0] && f->map.ctr_port)
 		snprintf(buf, len, strchr(a, ':') ? "%s:[%s]:%u" : "%s:%s:%u", proto, a,
 			 f->map.ctr_port);
 	else
@@ -175,7 +175,7 @@ static void tcp_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			ps->tconns->prev = t;
 		ps->tconns = t;
 		f->conns++;
-		if (dl_chan_open(ps->base, &ps->cfg, target, tconn_open, t) < 0)
+		if (dl_chan_open(ps->base, ps->cfg, target, tconn_open, t) < 0)
 			tconn_free(t);
 	}
 }
@@ -334,7 +334,7 @@ struct dl_ports *dl_ports_new(struct event_base *base, const struct dl_chan_cfg 
 	if (!ps)
 		return NULL;
 	ps->base = base;
-	ps->cfg = *cfg;
+	ps->cfg = cfg;
 	ps->max_conns = 1024;
 	ps->max_udp = 256;
 	return ps;
@@ -348,7 +348,7 @@ void dl_ports_set_caps(struct dl_ports *ps, unsigned max_conns, unsigned max_udp
 
 void dl_ports_set_chan(struct dl_ports *ps, const struct dl_chan_cfg *cfg)
 {
-	ps->cfg = *cfg;
+	ps->cfg = cfg;
 }
 
 int dl_ports_set(struct dl_ports *ps, const struct dl_portmap *maps, size_t n)

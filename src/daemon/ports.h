@@ -54,6 +54,7 @@ int dl_ports_set(struct dl_ports *ps, const struct dl_portmap *maps, size_t n);
  * how many mappings there are. */
 size_t dl_ports_status(const struct dl_ports *ps, struct dl_port_status *out, size_t max);
 
+/* The channel configuration, held by reference (as by dl_ports_new). */
 void dl_ports_set_chan(struct dl_ports *ps, const struct dl_chan_cfg *cfg);
 
 /* Floods: at most max_conns TCP connections per published port, and all

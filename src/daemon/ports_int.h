@@ -63,7 +63,7 @@ struct fwd {
 
 struct dl_ports {
 	struct event_base *base;
-	struct dl_chan_cfg cfg;
+	const struct dl_chan_cfg *cfg; /* the daemon's, by reference */
 	struct fwd *fwds;
 	struct tconn *tconns;
 	unsigned ntcp;

@@ -165,7 +165,7 @@ void dl_ports_udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			struct timeval tv = { DL_PORTS_UDP_IDLE_S, 0 };
 			evtimer_add(&a->idle, &tv);
 			dl_ports_fwd_target(f, target, sizeof(target));
-			if (!a->queue || dl_chan_open(ps->base, &ps->cfg, target, uassoc_open, a) < 0) {
+			if (!a->queue || dl_chan_open(ps->base, ps->cfg, target, uassoc_open, a) < 0) {
 				a->opening = 0;
 				dl_ports_uassoc_free(a);
 				continue;

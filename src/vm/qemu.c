@@ -127,6 +127,8 @@ int dl_vm_qemu_argv(const struct dl_vm_spec *s, const char *cmdline, struct dl_a
 	if (s->net == DL_NET_USER)
 		dl_av_addf(a, "user,id=n0,hostfwd=tcp:127.0.0.1:%u-10.0.2.15:%u",
 			   (unsigned)s->agent_port, (unsigned)DL_AGENT_PORT);
+	else if (s->tap_fd > 0) /* opened by the privileged helper, inherited */
+		dl_av_addf(a, "tap,id=n0,fd=%d", s->tap_fd);
 	else
 		dl_av_addf(a, "tap,id=n0,ifname=%s,script=no,downscript=no", s->tap);
 	dl_av_add(a, "-device");
