@@ -313,6 +313,12 @@ static int check_pin(const char *path, const char *src, const char *pin, struct 
 	return 0;
 }
 
+#ifdef __APPLE__
+#define MTIME(st) ((st).st_mtimespec)
+#else
+#define MTIME(st) ((st).st_mtim)
+#endif
+
 /* "NAME SIZE MTIME_NS INODE\n" for every regular file of dir but .verified
  * and vmlinux (extracted at the first boot), sorted by readdir order. */
 static char *os_stamp(const char *dir)
@@ -339,7 +345,7 @@ static char *os_stamp(const char *dir)
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
 			fprintf(f, "%s %lld %lld.%09ld %llu\n", de->d_name, (long long)st.st_size,
-				(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+				(long long)MTIME(st).tv_sec, (long)MTIME(st).tv_nsec,
 				(unsigned long long)st.st_ino);
 	}
 	closedir(d);
