@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "osinstall.h"
 
 #define START_TIMEOUT_MS (10 * 60 * 1000) /* first boot on TCG with a fresh disk */
 #define STOP_TIMEOUT_MS (120 * 1000)
@@ -60,6 +61,8 @@ static int do_start(struct dl_ctx *ctx, struct dl_err *e)
 	json_t *j;
 	double t0 = cli_now();
 
+	if (os_check_installed(ctx->paths.os_dir, e) < 0)
+		return -1;
 	if (!cli_daemon_running(ctx) && cli_spawn_daemon(ctx, e) < 0)
 		return -1;
 	if (cli_request(ctx, "start", START_TIMEOUT_MS, &j, e) < 0)
