@@ -11,22 +11,12 @@
 
 #include "autostart.h"
 #include "cli.h"
+#include "cli/cmdtab.h"
 #include "host/atomic.h"
 #include "osinstall.h"
 #include "sysfiles.h"
 
 #define FORMAT_MARKER "dlite, please format-me\n"
-
-static const char usage_text[] =
-	"usage: dlite install [-c CPUS] [-m MEM_GiB] [-d DISK_GiB] [-n HOSTNAME] [-S SHARE]\n"
-	"                     [-s SSH_PUBKEY] [-v VERSION | --os PATH|URL] [--socket PATH]\n"
-	"                     [--accel auto|kvm|hvf|tcg] [--engine qemu|hyperkit|vfkit]\n"
-	"                     [--network user|bridged] [--yes]\n"
-	"  -c  CPUs (2)       -m  memory in GiB (2)     -d  data disk in GiB (20, sparse)\n"
-	"  -n  host name (local.docker)                 -S  folder shared at the same path ($HOME;\n"
-	"                                                   \"\" for none)\n"
-	"  -s  ssh public key for `dlite ssh` (~/.ssh/id_ed25519.pub, id_rsa.pub, or a new key)\n"
-	"  -v  OS image version   --os  image folder or URL (default: the one built with dlite)\n";
 
 /* Write a new sparse disk: the marker and the key at offset 0, then the size. */
 int cli_create_disk(const char *path, int gib, const char *pubkey_path, struct dl_err *e)
@@ -127,15 +117,8 @@ static off_t disk_size(const char *path)
 
 static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
-	static const struct option opts[] = {
-		{ "cpus", 1, 0, 'c' },	 { "memory", 1, 0, 'm' },  { "disk", 1, 0, 'd' },
-		{ "hostname", 1, 0, 'n' }, { "share", 1, 0, 'S' },   { "ssh-key", 1, 0, 's' },
-		{ "version", 1, 0, 'v' }, { "os", 1, 0, 'O' },	    { "socket", 1, 0, 'k' },
-		{ "accel", 1, 0, 'a' },	 { "engine", 1, 0, 'E' },  { "network", 1, 0, 'N' },
-		{ "yes", 0, 0, 'y' },	 { "help", 0, 0, 'h' },	    { 0, 0, 0, 0 },
-	};
 	const char *ssh = NULL, *os = NULL, *version = NULL;
-	bool yes = false, existing;
+	bool yes = false, existing, use_context = false, quiet = false;
 	char buf[1200];
 	int c;
 
@@ -146,9 +129,10 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 		dl_config_defaults(&ctx->cfg, ctx->paths.user_home, ctx->paths.home);
 	}
 	int old_disk_gib = ctx->cfg.disk_gib;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":c:m:d:n:S:s:v:y", opts, NULL)) != -1) {
+	struct dl_opts o;
+	if (dl_opts_init(&o, "install", e) < 0)
+		return -1;
+	while ((c = dl_opts_next(&o, argc, argv, e)) != -1) {
 		switch (c) {
 		case 'c': if (cli_int("-c", optarg, &ctx->cfg.cpus, e) < 0) return -1; break;
 		case 'm': if (cli_int("-m", optarg, &ctx->cfg.memory_gib, e) < 0) return -1; break;
@@ -177,11 +161,10 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 			if (dl_config_set(&ctx->cfg, "network", optarg, e) < 0) return -1;
 			break;
 		case 'y': yes = true; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		case ':': return dl_fail(e, 0, "flag %s needs a value; see `dlite install --help`",
-					 argv[optind - 1]);
-		default: return dl_fail(e, 0, "unknown flag %s; see `dlite install --help`",
-					argv[optind - 1]);
+		case 'C': use_context = true; break;
+		case 'q': quiet = true; break;
+		case 'h': return 0;
+		default: return -1;
 		}
 	}
 	if (cli_no_args("install", argc, argv, optind, e) < 0)
@@ -256,6 +239,8 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 		fprintf(stderr, "dlite: warning: %s\n", e->msg);
 	if (cli_docker_context(ctx->cfg.socket, false) != 0)
 		fprintf(stderr, "dlite: note: no docker CLI found to create the \"dlite\" context\n");
+	else if (use_context && cli_context_use(ctx, e) < 0)
+		fprintf(stderr, "dlite: warning: %s\n", e->msg);
 	unsigned uid, gid;
 	cli_target_user(&uid, &gid);
 	if (uid != geteuid()) {
@@ -264,15 +249,12 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 		snprintf(buf, sizeof(buf), "%u:%u", uid, gid);
 		cli_run(argv2, true);
 	}
-	printf("dlite: installed in %s (OS image %s, %d CPUs, %d GiB memory, %d GiB sparse disk)\n"
+	if (!quiet)
+		printf("dlite: installed in %s (OS image %s, %d CPUs, %d GiB memory, %d GiB sparse disk)\n"
 	       "       run `dlite start`, then use docker as usual (socket %s)\n",
 	       ctx->paths.home, m.image_version, ctx->cfg.cpus, ctx->cfg.memory_gib,
 	       ctx->cfg.disk_gib, ctx->cfg.socket);
 	return 0;
 }
 
-const struct dl_cmd cmd_install = {
-	.name = "install",
-	.help = "create the VM: config, data disk, OS image, hosts line, autostart",
-	.exec = exec_install,
-};
+const struct dl_cmd cmd_install = { .name = "install", .exec = exec_install };

@@ -6,23 +6,26 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli/cmdtab.h"
 
 #define START_TIMEOUT_MS (10 * 60 * 1000) /* first boot on TCG with a fresh disk */
 #define STOP_TIMEOUT_MS (120 * 1000)
 
-static int simple_flags(const char *name, int argc, char **argv, struct dl_err *e)
+/* Flags from the table: 1 after --help, 0 to go on, -1 on bad input. */
+static int simple_flags(const char *name, int argc, char **argv, bool *quiet, struct dl_err *e)
 {
-	static const struct option opts[] = { { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+	struct dl_opts o;
 	int c;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			printf("usage: dlite %s\n", name);
+	if (dl_opts_init(&o, name, e) < 0)
+		return -1;
+	while ((c = dl_opts_next(&o, argc, argv, e)) != -1) {
+		if (c == 'h')
 			return 1;
-		}
-		return dl_fail(e, 0, "unknown flag %s; see `dlite %s --help`", argv[optind - 1], name);
+		if (c == 'q' && quiet)
+			*quiet = true;
+		else
+			return -1;
 	}
 	return cli_no_args(name, argc, argv, optind, e);
 }
@@ -54,7 +57,7 @@ int cli_request(struct dl_ctx *ctx, const char *req, int timeout_ms, json_t **ou
 	return 0;
 }
 
-static int do_start(struct dl_ctx *ctx, struct dl_err *e)
+static int do_start(struct dl_ctx *ctx, bool quiet, struct dl_err *e)
 {
 	json_t *j;
 	double t0 = cli_now();
@@ -63,7 +66,8 @@ static int do_start(struct dl_ctx *ctx, struct dl_err *e)
 		return -1;
 	if (cli_request(ctx, "start", START_TIMEOUT_MS, &j, e) < 0)
 		return -1;
-	printf("dlite: started in %.1f s; docker answers at unix://%s\n", cli_now() - t0,
+	if (!quiet)
+		printf("dlite: started in %.1f s; docker answers at unix://%s\n", cli_now() - t0,
 	       ctx->cfg.socket);
 	json_decref(j);
 	return 0;
@@ -83,17 +87,18 @@ static int do_stop(struct dl_ctx *ctx, struct dl_err *e)
 
 static int exec_start(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
-	int r = simple_flags("start", argc, argv, e);
+	bool quiet = false;
+	int r = simple_flags("start", argc, argv, &quiet, e);
 	if (r)
 		return r < 0 ? -1 : 0;
 	if (cli_load_config(ctx, e) < 0)
 		return -1;
-	return do_start(ctx, e);
+	return do_start(ctx, quiet, e);
 }
 
 static int exec_stop(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
-	int r = simple_flags("stop", argc, argv, e);
+	int r = simple_flags("stop", argc, argv, NULL, e);
 	if (r)
 		return r < 0 ? -1 : 0;
 	if (cli_load_config(ctx, e) < 0)
@@ -103,7 +108,8 @@ static int exec_stop(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e
 
 static int exec_restart(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
-	int r = simple_flags("restart", argc, argv, e);
+	bool quiet = false;
+	int r = simple_flags("restart", argc, argv, &quiet, e);
 	json_t *j;
 	if (r)
 		return r < 0 ? -1 : 0;
@@ -116,15 +122,9 @@ static int exec_restart(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 		if (up && do_stop(ctx, e) < 0)
 			return -1;
 	}
-	return do_start(ctx, e);
+	return do_start(ctx, quiet, e);
 }
 
-const struct dl_cmd cmd_start = {
-	.name = "start", .help = "start the VM; returns once docker answers", .exec = exec_start,
-};
-const struct dl_cmd cmd_stop = {
-	.name = "stop", .help = "power the VM off cleanly", .exec = exec_stop,
-};
-const struct dl_cmd cmd_restart = {
-	.name = "restart", .help = "stop, then start", .exec = exec_restart,
-};
+const struct dl_cmd cmd_start = { .name = "start", .exec = exec_start };
+const struct dl_cmd cmd_stop = { .name = "stop", .exec = exec_stop };
+const struct dl_cmd cmd_restart = { .name = "restart", .exec = exec_restart };

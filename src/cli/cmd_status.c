@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli/cmdtab.h"
 
 static json_t *get_status(struct dl_ctx *ctx, struct dl_err *e)
 {
@@ -21,20 +22,16 @@ static json_t *get_status(struct dl_ctx *ctx, struct dl_err *e)
 
 static int exec_status(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
-	static const struct option opts[] = { { "json", 0, 0, 'j' }, { "help", 0, 0, 'h' },
-					      { 0, 0, 0, 0 } };
+	struct dl_opts o;
 	int c, as_json = 0;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	if (dl_opts_init(&o, "status", e) < 0)
+		return -1;
+	while ((c = dl_opts_next(&o, argc, argv, e)) != -1) {
 		if (c == 'j')
 			as_json = 1;
-		else if (c == 'h') {
-			printf("usage: dlite status [--json]\n");
-			return 0;
-		} else
-			return dl_fail(e, 0, "unknown flag %s; see `dlite status --help`", argv[optind - 1]);
+		else
+			return c == 'h' ? 0 : -1;
 	}
 	if (cli_no_args("status", argc, argv, optind, e) < 0 || cli_load_config(ctx, e) < 0)
 		return -1;
@@ -84,7 +81,14 @@ static int exec_status(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 
 static int exec_ip(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
-	if (cli_no_args("ip", argc, argv, 1, e) < 0 || cli_load_config(ctx, e) < 0)
+	struct dl_opts o;
+	int c;
+
+	if (dl_opts_init(&o, "ip", e) < 0)
+		return -1;
+	if ((c = dl_opts_next(&o, argc, argv, e)) != -1)
+		return c == 'h' ? 0 : -1;
+	if (cli_no_args("ip", argc, argv, optind, e) < 0 || cli_load_config(ctx, e) < 0)
 		return -1;
 	json_t *j = get_status(ctx, e);
 	if (!j)
@@ -99,10 +103,5 @@ static int exec_ip(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 	return 0;
 }
 
-const struct dl_cmd cmd_status = {
-	.name = "status", .help = "state, pid, uptime, address, resources, versions, ports",
-	.exec = exec_status,
-};
-const struct dl_cmd cmd_ip = {
-	.name = "ip", .help = "print the address where the VM's ports are", .exec = exec_ip,
-};
+const struct dl_cmd cmd_status = { .name = "status", .exec = exec_status };
+const struct dl_cmd cmd_ip = { .name = "ip", .exec = exec_ip };

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli/cmdtab.h"
 #include "osinstall.h"
 
 static int require_stopped(struct dl_ctx *ctx, const char *cmd, struct dl_err *e)
@@ -29,24 +30,23 @@ static int require_stopped(struct dl_ctx *ctx, const char *cmd, struct dl_err *e
 
 static int exec_update(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
-	static const struct option opts[] = { { "version", 1, 0, 'v' }, { "os", 1, 0, 'O' },
-					      { "rollback", 0, 0, 'R' }, { "help", 0, 0, 'h' },
-					      { 0, 0, 0, 0 } };
+	struct dl_opts o;
+	bool quiet = false;
 	const char *version = NULL, *os = NULL;
 	int c, rollback = 0;
 	char src[4096], staged[1200];
 	struct dl_manifest m, old;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":v:h", opts, NULL)) != -1) {
+	if (dl_opts_init(&o, "update", e) < 0)
+		return -1;
+	while ((c = dl_opts_next(&o, argc, argv, e)) != -1) {
 		switch (c) {
 		case 'v': version = optarg; break;
 		case 'O': os = optarg; break;
 		case 'R': rollback = 1; break;
-		case 'h': printf("usage: dlite update [-v VERSION | --os PATH|URL | --rollback]\n"); return 0;
-		case ':': return dl_fail(e, 0, "flag %s needs a value", argv[optind - 1]);
-		default: return dl_fail(e, 0, "unknown flag %s; see `dlite update --help`", argv[optind - 1]);
+		case 'q': quiet = true; break;
+		case 'h': return 0;
+		default: return -1;
 		}
 	}
 	if (cli_no_args("update", argc, argv, optind, e) < 0 || cli_load_config(ctx, e) < 0 ||
@@ -63,7 +63,8 @@ static int exec_update(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 			return dl_fail(e, errno, "cannot stage %s", ctx->paths.os_prev);
 		if (os_swap_in(staged, ctx->paths.os_dir, ctx->paths.os_prev, e) < 0)
 			return -1;
-		printf("dlite: rolled back to OS image %s\n", m.image_version);
+		if (!quiet)
+			printf("dlite: rolled back to OS image %s\n", m.image_version);
 		return 0;
 	}
 	if (os_source(os, version, src, sizeof(src), e) < 0)
@@ -75,26 +76,27 @@ static int exec_update(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 	snprintf(staged, sizeof(staged), "%s.new", ctx->paths.os_dir);
 	if (os_swap_in(staged, ctx->paths.os_dir, ctx->paths.os_prev, e) < 0)
 		return -1;
-	printf("dlite: OS image %s -> %s (data disk untouched; `dlite update --rollback` undoes)\n",
+	if (!quiet)
+		printf("dlite: OS image %s -> %s (data disk untouched; `dlite update --rollback` undoes)\n",
 	       old.image_version, m.image_version);
 	return 0;
 }
 
 static int exec_rebuild(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
-	int yes = 0;
+	int yes = 0, c;
 	char q[1300], tmp[1200];
+	struct dl_opts o;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--yes") || !strcmp(argv[i], "-y"))
+	if (dl_opts_init(&o, "rebuild", e) < 0)
+		return -1;
+	while ((c = dl_opts_next(&o, argc, argv, e)) != -1) {
+		if (c == 'y')
 			yes = 1;
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: dlite rebuild [--yes]\n");
-			return 0;
-		} else
-			return dl_fail(e, 0, "unknown argument %s; see `dlite rebuild --help`", argv[i]);
+		else
+			return c == 'h' ? 0 : -1;
 	}
-	if (cli_load_config(ctx, e) < 0 || require_stopped(ctx, "rebuild", e) < 0)
+	if (cli_no_args("rebuild", argc, argv, optind, e) < 0 || cli_load_config(ctx, e) < 0 || require_stopped(ctx, "rebuild", e) < 0)
 		return -1;
 	snprintf(q, sizeof(q), "Replace %s with a fresh empty %d GiB disk? All images, containers "
 			       "and volumes will be lost", ctx->paths.disk, ctx->cfg.disk_gib);
@@ -113,10 +115,5 @@ static int exec_rebuild(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 	return 0;
 }
 
-const struct dl_cmd cmd_update = {
-	.name = "update", .help = "swap the OS image (keeps the previous one and the data disk)",
-	.exec = exec_update,
-};
-const struct dl_cmd cmd_rebuild = {
-	.name = "rebuild", .help = "start over with a fresh empty data disk", .exec = exec_rebuild,
-};
+const struct dl_cmd cmd_update = { .name = "update", .exec = exec_update };
+const struct dl_cmd cmd_rebuild = { .name = "rebuild", .exec = exec_rebuild };
