@@ -17,10 +17,11 @@ static void prev_path(struct dl_ctx *ctx, char *out, size_t n)
 	snprintf(out, n, "%s/previous-context", ctx->paths.home);
 }
 
-/* The current context's name, "" when docker cannot tell. */
+/* The current context's name, "" when docker cannot tell (DOCKER_HOST would
+ * make docker say "default" whatever the current context is). */
 static void current_context(char *out, size_t n)
 {
-	const char *argv[] = { "docker", "context", "show", NULL };
+	const char *argv[] = { "env", "-u", "DOCKER_HOST", "docker", "context", "show", NULL };
 	if (dl_run_capture(argv, out, n) != 0)
 		out[0] = '\0';
 	out[strcspn(out, "\r\n")] = '\0';

@@ -60,17 +60,18 @@ out=$(fish -c "set -e DOCKER_HOST; $DLITE env --shell fish | source; echo \$DOCK
 [ "$out" = "unix://$DLITE_HOME/docker.sock" ] || fail "dlite env --shell fish: $out"
 "$DLITE" env --shell tcsh 2>/dev/null && fail "env --shell tcsh succeeded"
 ok "dlite env (sh, fish)"
+ctx() { env -u DOCKER_HOST docker context show; } # DOCKER_HOST would mask the context
 if command -v docker >/dev/null; then
-	[ "$(docker context show)" = dlite ] || fail "install --context: current is $(docker context show)"
+	[ "$(ctx)" = dlite ] || fail "install --context: current is $(ctx)"
 	"$DLITE" uninstall --yes >/dev/null || fail "uninstall"
-	[ "$(docker context show)" = default ] || fail "uninstall left context $(docker context show)"
+	[ "$(ctx)" = default ] || fail "uninstall left context $(ctx)"
 	# a previous context other than default is what uninstall goes back to
 	docker context create other --docker host=unix:///nowhere >/dev/null || fail "context create"
-	docker context use other >/dev/null
+	env -u DOCKER_HOST docker context use other >/dev/null
 	"$DLITE" install --os "$OS" -d 4 -S "" --yes --context >/dev/null || fail "install --context"
-	[ "$(docker context show)" = dlite ] || fail "install --context did not switch"
+	[ "$(ctx)" = dlite ] || fail "install --context did not switch"
 	"$DLITE" uninstall --yes >/dev/null || fail "uninstall"
-	[ "$(docker context show)" = other ] || fail "uninstall went to $(docker context show), not other"
+	[ "$(ctx)" = other ] || fail "uninstall went to $(ctx), not other"
 	ok "install --context switches to dlite, uninstall back to the previous context"
 fi
 echo "PASS"
