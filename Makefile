@@ -26,7 +26,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser
 
 # Pure library: everything that is not the CLI entry point, the daemon loop or the agent.
 # src/cli's pure files (the command table, generators, renderers) go in the library too.
-CLI_PURE    = src/cli/cmdtab.c src/cli/gen.c src/cli/doctor.c
+CLI_PURE    = src/cli/cmdtab.c src/cli/gen.c src/cli/doctor.c src/cli/progress.c
 LIB_SRCS    = $(wildcard src/core/*.c src/host/*.c src/vm/*.c) $(CLI_PURE)
 DAEMON_SRCS = $(wildcard src/daemon/*.c)
 CLI_SRCS    = $(filter-out $(CLI_PURE),$(wildcard src/cli/*.c))

@@ -12,6 +12,7 @@
 #include "autostart.h"
 #include "cli.h"
 #include "cli/cmdtab.h"
+#include "cli/progress.h"
 #include "host/atomic.h"
 #include "osinstall.h"
 #include "sysfiles.h"
@@ -115,7 +116,19 @@ static off_t disk_size(const char *path)
 	return stat(path, &st) == 0 ? st.st_size : -1;
 }
 
-static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
+/* The step list (progress.c): install_body begins steps, exec_install ends
+ * the last one as failed when the body fails. */
+static struct dl_prog prog;
+
+/* Host integration: failures are warnings; the step shows them. */
+static void step_result(int r, struct dl_err *e)
+{
+	dl_prog_end(&prog, r < 0 ? DL_PROG_WARN : DL_PROG_OK, r < 0 ? e->msg : NULL);
+	if (r < 0 && prog.quiet)
+		fprintf(stderr, "dlite: warning: %s\n", e->msg);
+}
+
+static int install_body(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
 	const char *ssh = NULL, *os = NULL, *version = NULL;
 	bool yes = false, existing, use_context = false, quiet = false;
@@ -203,6 +216,9 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 		return dl_fail(e, errno, "cannot create %s", ctx->paths.os_root);
 	if (pick_ssh_key(ctx, ssh, e) < 0)
 		return -1;
+	dl_prog_init(&prog, stderr, quiet);
+	dl_prog_current = &prog;
+	dl_prog_begin(&prog, "OS image from %s", src);
 
 	struct dl_manifest m;
 	char staged[1200];
@@ -211,6 +227,8 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 	snprintf(staged, sizeof(staged), "%s.new", ctx->paths.os_dir);
 	if (os_swap_in(staged, ctx->paths.os_dir, ctx->paths.os_prev, e) < 0)
 		return -1;
+	dl_prog_end(&prog, DL_PROG_OK, m.image_version);
+	dl_prog_begin(&prog, "Data disk %s (%d GiB, sparse)", ctx->paths.disk, ctx->cfg.disk_gib);
 
 	off_t sz = disk_size(ctx->paths.disk);
 	if (sz < 0) {
@@ -220,8 +238,10 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 		if (truncate(ctx->paths.disk, (off_t)ctx->cfg.disk_gib << 30) < 0)
 			return dl_fail(e, errno, "cannot grow %s", ctx->paths.disk);
 	}
+	dl_prog_begin(&prog, "Settings %s", ctx->paths.config);
 	if (cli_save_config(ctx, e) < 0)
 		return -1;
+	dl_prog_end(&prog, DL_PROG_OK, NULL);
 
 	/* the rest is host integration: failures are reported, not fatal */
 	const char *addr = "127.0.0.1";
@@ -231,10 +251,10 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 		vmaddr[strcspn(vmaddr, "/")] = '\0';
 		addr = vmaddr;
 	}
-	if (cli_hosts_edit(addr, ctx->cfg.hostname, e) < 0)
-		fprintf(stderr, "dlite: warning: %s\n", e->msg);
-	if (cli_autostart(ctx, true, e) < 0)
-		fprintf(stderr, "dlite: warning: %s\n", e->msg);
+	dl_prog_begin(&prog, "Hosts line %s %s", addr, ctx->cfg.hostname);
+	step_result(cli_hosts_edit(addr, ctx->cfg.hostname, e), e);
+	dl_prog_begin(&prog, "Autostart unit");
+	step_result(cli_autostart(ctx, true, e), e);
 	if (geteuid() == 0 && link_var_run(ctx, e) < 0)
 		fprintf(stderr, "dlite: warning: %s\n", e->msg);
 	if (cli_docker_context(ctx->cfg.socket, false) != 0)
@@ -255,6 +275,15 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 	       ctx->paths.home, m.image_version, ctx->cfg.cpus, ctx->cfg.memory_gib,
 	       ctx->cfg.disk_gib, ctx->cfg.socket);
 	return 0;
+}
+
+static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
+{
+	int r = install_body(ctx, argc, argv, e);
+	if (r < 0)
+		dl_prog_end(&prog, DL_PROG_FAIL, NULL);
+	dl_prog_current = NULL;
+	return r;
 }
 
 const struct dl_cmd cmd_install = { .name = "install", .exec = exec_install };

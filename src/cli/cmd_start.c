@@ -1,5 +1,8 @@
 /* dlite start | stop | restart: ask the daemon, starting it when needed. */
+#include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +10,7 @@
 
 #include "cli.h"
 #include "cli/cmdtab.h"
+#include "cli/progress.h"
 
 #define START_TIMEOUT_MS (10 * 60 * 1000) /* first boot on TCG with a fresh disk */
 #define STOP_TIMEOUT_MS (120 * 1000)
@@ -57,15 +61,87 @@ int cli_request(struct dl_ctx *ctx, const char *req, int timeout_ms, json_t **ou
 	return 0;
 }
 
+/* The start request runs in a thread; the main thread polls status for the
+ * agent's boot stamps and shows them as phases. */
+struct start_req {
+	struct dl_ctx *ctx;
+	json_t *reply;
+	struct dl_err e;
+	int r;
+	volatile int done;
+};
+
+static void *start_thread(void *arg)
+{
+	struct start_req *s = arg;
+	s->r = cli_request(s->ctx, "start", START_TIMEOUT_MS, &s->reply, &s->e);
+	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Phases, each ended by an agent stamp (HACKING.md, the guest contract). */
+static const struct { const char *label, *stamp; } phases[] = {
+	{ "kernel", "agent" },
+	{ "agent: root, data disk, network", "network" },
+	{ "containerd", "containerd" },
+	{ "dockerd", "dockerd" },
+};
+#define NPHASES (sizeof(phases) / sizeof(*phases))
+
+static void show_phases(struct dl_ctx *ctx, struct dl_prog *p, size_t *next, long *prev_ms)
+{
+	json_t *st, *stamps;
+	struct dl_err e = { 0 };
+
+	if (cli_request(ctx, "status", 2000, &st, &e) < 0)
+		return;
+	stamps = json_object_get(st, "boot_stamps");
+	while (*next < NPHASES && json_is_integer(json_object_get(stamps, phases[*next].stamp))) {
+		long ms = (long)json_integer_value(json_object_get(stamps, phases[*next].stamp));
+		dl_prog_done(p, phases[*next].label, (double)(ms - *prev_ms) / 1000.0);
+		*prev_ms = ms;
+		if (++*next < NPHASES)
+			dl_prog_begin(p, "%s", phases[*next].label);
+	}
+	json_decref(st);
+}
+
 static int do_start(struct dl_ctx *ctx, bool quiet, struct dl_err *e)
 {
 	json_t *j;
 	double t0 = cli_now();
+	struct dl_prog p;
+	struct start_req s = { .ctx = ctx };
+	pthread_t th;
+	size_t next = 0;
+	long prev_ms = 0;
 
+	dl_prog_init(&p, stderr, quiet);
 	if (!cli_daemon_running(ctx) && cli_spawn_daemon(ctx, e) < 0)
 		return -1;
-	if (cli_request(ctx, "start", START_TIMEOUT_MS, &j, e) < 0)
+	dl_prog_begin(&p, "%s", phases[0].label);
+	if (pthread_create(&th, NULL, start_thread, &s) != 0) {
+		dl_prog_end(&p, DL_PROG_FAIL, NULL);
+		return dl_fail(e, errno, "cannot start a thread");
+	}
+	double last_poll = 0;
+	while (!__atomic_load_n(&s.done, __ATOMIC_ACQUIRE)) {
+		usleep(100000);
+		dl_prog_tick(&p);
+		if (cli_now() - last_poll >= 0.5) {
+			last_poll = cli_now();
+			show_phases(ctx, &p, &next, &prev_ms);
+		}
+	}
+	pthread_join(th, NULL);
+	if (s.r < 0) {
+		dl_prog_end(&p, DL_PROG_FAIL, NULL);
+		*e = s.e;
 		return -1;
+	}
+	show_phases(ctx, &p, &next, &prev_ms);
+	dl_prog_end(&p, DL_PROG_OK, NULL);
+	j = s.reply;
 	if (!quiet)
 		printf("dlite: started in %.1f s; docker answers at unix://%s\n", cli_now() - t0,
 	       ctx->cfg.socket);

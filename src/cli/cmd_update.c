@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "cli/cmdtab.h"
+#include "cli/progress.h"
 #include "osinstall.h"
 
 static int require_stopped(struct dl_ctx *ctx, const char *cmd, struct dl_err *e)
@@ -28,7 +29,9 @@ static int require_stopped(struct dl_ctx *ctx, const char *cmd, struct dl_err *e
 	return 0;
 }
 
-static int exec_update(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
+static struct dl_prog prog; /* update's step list; exec_update ends it on failure */
+
+static int update_body(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
 	struct dl_opts o;
 	bool quiet = false;
@@ -54,7 +57,10 @@ static int exec_update(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 		return -1;
 	if (rollback + !!version + !!os > 1)
 		return dl_fail(e, 0, "give only one of -v, --os and --rollback");
+	dl_prog_init(&prog, stderr, quiet);
+	dl_prog_current = &prog;
 	if (rollback) {
+		dl_prog_begin(&prog, "Rolling back to %s", ctx->paths.os_prev);
 		snprintf(staged, sizeof(staged), "%s.new", ctx->paths.os_dir);
 		if (dl_manifest_verify(ctx->paths.os_prev, &m, e) < 0)
 			return dl_err_wrap(e, "no previous OS image to roll back to");
@@ -63,12 +69,14 @@ static int exec_update(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 			return dl_fail(e, errno, "cannot stage %s", ctx->paths.os_prev);
 		if (os_swap_in(staged, ctx->paths.os_dir, ctx->paths.os_prev, e) < 0)
 			return -1;
+		dl_prog_end(&prog, DL_PROG_OK, m.image_version);
 		if (!quiet)
 			printf("dlite: rolled back to OS image %s\n", m.image_version);
 		return 0;
 	}
 	if (os_source(os, version, src, sizeof(src), e) < 0)
 		return -1;
+	dl_prog_begin(&prog, "OS image from %s", src);
 	if (dl_manifest_read(ctx->paths.os_dir, &old, NULL) < 0)
 		snprintf(old.image_version, sizeof(old.image_version), "none");
 	if (os_stage(src, version, ctx->paths.os_dir, &m, e) < 0)
@@ -76,6 +84,7 @@ static int exec_update(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 	snprintf(staged, sizeof(staged), "%s.new", ctx->paths.os_dir);
 	if (os_swap_in(staged, ctx->paths.os_dir, ctx->paths.os_prev, e) < 0)
 		return -1;
+	dl_prog_end(&prog, DL_PROG_OK, m.image_version);
 	if (!quiet)
 		printf("dlite: OS image %s -> %s (data disk untouched; `dlite update --rollback` undoes)\n",
 	       old.image_version, m.image_version);
@@ -113,6 +122,15 @@ static int exec_rebuild(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 	}
 	printf("dlite: new empty data disk; it is formatted at the next `dlite start`\n");
 	return 0;
+}
+
+static int exec_update(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
+{
+	int r = update_body(ctx, argc, argv, e);
+	if (r < 0)
+		dl_prog_end(&prog, DL_PROG_FAIL, NULL);
+	dl_prog_current = NULL;
+	return r;
 }
 
 const struct dl_cmd cmd_update = { .name = "update", .exec = exec_update };

@@ -81,9 +81,9 @@ char *dl_checks_json(const struct dl_checks *c)
 void dl_doctor_hosts(struct dl_checks *c, const char *hosts_path, const char *text, size_t len,
 		     const char *addr, const char *hostname)
 {
-	size_t outlen = 0, n = text ? dl_hosts_count(text, len) : 0;
+	size_t outlen = 0, linelen = 0, n = text ? dl_hosts_count(text, len) : 0;
 	char *want = dl_hosts_set(text ? text : "", text ? len : 0, addr, hostname, &outlen);
-	char *line = dl_hosts_set("", 0, addr, hostname, &outlen);
+	char *line = dl_hosts_set("", 0, addr, hostname, &linelen);
 	char fix[400];
 
 	/* the line dlite writes, appended (install writes it the same way) */

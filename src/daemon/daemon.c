@@ -647,6 +647,26 @@ static void on_quit_signal(evutil_socket_t fd, short what, void *arg)
 
 /* ---- control socket ---- */
 
+/* The agent's boot stamps so far, {"agent":1234,...} in ms of the guest's
+ * CLOCK_BOOTTIME, from its "dlite-stamp NAME MS" console lines: what
+ * `dlite start` shows as boot phases. */
+static json_t *boot_stamps(struct daemon *d)
+{
+	static const char *const names[] = { "agent", "root", "data", "network", "containerd",
+					     "dockerd" };
+	json_t *o = json_object();
+	char *text = NULL;
+	size_t len = 0;
+	long ms;
+
+	if (dl_read_file(d->paths->console_log, &text, &len, 64u << 20, NULL) == 0)
+		for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+			if (dl_console_stamp(text, len, names[i], &ms))
+				json_object_set_new(o, names[i], json_integer(ms));
+	free(text);
+	return o;
+}
+
 static json_t *status_json(struct daemon *d)
 {
 	json_t *j = json_pack("{s:b,s:s,s:i,s:i,s:s,s:s,s:s,s:s}", "ok", 1, "state",
@@ -669,6 +689,7 @@ static json_t *status_json(struct daemon *d)
 	json_object_set_new(j, "channel", json_string(dl_chan_cfg_str(&d->chan, chan, sizeof(chan))));
 	if (d->share_fs != DL_SHARE_NONE)
 		json_object_set_new(j, "share_fs", json_string(dl_sharefs_name(d->share_fs)));
+	json_object_set_new(j, "boot_stamps", boot_stamps(d));
 	if (d->state == ST_RUNNING) {
 		json_object_set_new(j, "uptime", json_integer((json_int_t)(now() - d->t_ready)));
 		json_object_set_new(j, "boot_seconds", json_real(d->t_ready - d->t_start));
