@@ -5,6 +5,40 @@
 # `dlite ssh-config`: plain ssh and scp reach the VM through it.
 . "$(dirname "$0")/lib.sh"
 dlite_up
+import_busybox
+docker run -d --name web -p 127.0.0.1:18437:80 bb httpd -f -p 80 >/dev/null || fail "docker run -p"
+deadline=$(( $(date +%s) + 60 ))
+until "$DLITE" status --json | grep -q '"host_port": 18437'; do
+	[ "$(date +%s)" -lt $deadline ] || fail "port 18437 never forwarded"; sleep 0.5
+done
+
+# every key `dlite status --json` prints is in docs/json.md with its type
+check_status_json() {
+	"$DLITE" status --json >"$T/status.json" || fail "status --json"
+	python3 - "$T/status.json" "$ROOT/docs/json.md" <<'PY' || fail "status --json vs docs/json.md: $(cat "$T/status.json")"
+import json, re, sys
+st = json.load(open(sys.argv[1]))
+doc = open(sys.argv[2]).read()
+sec = doc.split("## `dlite status --json`")[1].split("## ")[0]
+types = {}
+for m in re.finditer(r"^\| `([a-z_]+)` \| ([a-z]+) \|", sec, re.M):
+    types.setdefault(m.group(1), m.group(2))
+py = {"string": str, "integer": int, "number": (int, float), "object": dict, "array": list,
+      "boolean": bool}
+def check(obj, where):
+    for k, v in obj.items():
+        assert k in types, "%s: key %s is not documented in docs/json.md" % (where, k)
+        assert isinstance(v, py[types[k]]), "%s: %s is %r, documented as %s" % (where, k, v, types[k])
+check(st, "status")
+for p in st.get("ports", []):
+    check(p, "ports[]")
+print("status keys documented:", len(st))
+PY
+}
+check_status_json
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["state"]=="running" and len(s["ports"])==1 and s["boot_stamps"]["dockerd"]>0, s' "$T/status.json" ||
+	fail "status --json: running, one port, boot_stamps.dockerd"
+ok "status --json: every key documented with its type (running, one published port)"
 
 out=$(LC_ALL=C.UTF-8 "$DLITE" doctor) || fail "doctor on a healthy install: $out"
 printf '%s\n' "$out" | grep -q "^✓ docker.sock .*answers _ping" || fail "no ✓ docker.sock line: $out"
@@ -72,4 +106,6 @@ kill -9 "$pid" || fail "kill daemon $pid"
 deadline=$(( $(date +%s) + 30 ))
 while kill -0 "$pid" 2>/dev/null; do [ "$(date +%s)" -lt $deadline ] || fail "daemon survives"; sleep 0.2; done
 expect_bad daemon "not running"
+check_status_json
+ok "status --json with no daemon: documented too"
 echo PASS
