@@ -144,11 +144,8 @@ void dl_prog_begin(struct dl_prog *p, const char *fmt, ...)
 		return;
 	if (p->tty)
 		draw(p);
-	else {
-		stamp(p);
-		fprintf(p->f, "%s ...\n", p->step);
-		fflush(p->f);
-	}
+	/* plain lines: a step shows when it ends, so bad input that fails the
+	 * first step still prints one line (the error) */
 }
 
 void dl_prog_sub(struct dl_prog *p, const char *label)
@@ -224,7 +221,7 @@ void dl_prog_end(struct dl_prog *p, enum dl_prog_st st, const char *detail)
 	if (!p->active)
 		return;
 	p->active = false;
-	if (p->quiet)
+	if (p->quiet || (!p->tty && st == DL_PROG_FAIL)) /* plain: the error line says it */
 		return;
 	char d[400] = "";
 	if (p->bytes && p->done && !p->sub[0]) {

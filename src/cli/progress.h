@@ -1,6 +1,7 @@
 /* Step lists for install, start, update: a spinner on a TTY ("✓ step  1.2 s"
  * when done, "✗" when failed, "!" for a warning), byte bars with rate and ETA
- * for downloads, plain timestamped lines when not a TTY, nothing with
+ * for downloads, plain timestamped lines when not a TTY (a step when it ends;
+ * a failed one only through the error line that follows), nothing with
  * --quiet. The renderer only writes to its FILE and reads its clocks, so
  * tests/unit/test_progress.c drives it with fake ones. */
 #ifndef DLITE_CLI_PROGRESS_H
