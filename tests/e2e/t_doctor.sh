@@ -4,7 +4,16 @@
 # dead daemon each fail with the cause named and a fix line. Also
 # `dlite ssh-config`: plain ssh and scp reach the VM through it.
 . "$(dirname "$0")/lib.sh"
-dlite_up
+need_image
+LC_ALL=C.UTF-8 "$DLITE" install --os "$OS" -d 8 -m 2 -c 2 -S "$T" --yes 2>"$T/install.err" || fail "dlite install"
+LC_ALL=C.UTF-8 "$DLITE" start 2>"$T/start.err" || { cat "$T/start.err"; fail "dlite start"; }
+# off a TTY: one timestamped line per boot phase, timed by the agent's stamps
+for ph in "kernel" "agent: root, data disk, network" "containerd" "dockerd"; do
+	grep -q "^\[[0-9:]*\] ✓ $ph  [0-9m .]* s$" "$T/start.err" || fail "start: no ✓ line for $ph: $(cat "$T/start.err")"
+done
+grep -q "^\[[0-9:]*\] ✓ OS image from $OS " "$T/install.err" || fail "install: no step line: $(cat "$T/install.err")"
+grep -q "$(printf '\033')" "$T/start.err" "$T/install.err" && fail "colour codes off a TTY"
+ok "install and start print timestamped step lines, start the four boot phases"
 import_busybox
 docker run -d --name web -p 127.0.0.1:18437:80 bb httpd -f -p 80 >/dev/null || fail "docker run -p"
 deadline=$(( $(date +%s) + 60 ))
