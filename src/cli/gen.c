@@ -122,12 +122,14 @@ static void gen_zsh(FILE *f)
 			continue;
 		}
 		if (c->words) {
-			fprintf(f, "\t\t_arguments '1:action:(%s)' '2:key:((", c->words);
+			fprintf(f, "\t\tlocal -a keys\n\t\tkeys=(\n");
 			for (const struct dl_keyspec *k = dl_keytab; k->name; k++) {
-				fprintf(f, "%s%s\\:", k == dl_keytab ? "" : " ", k->name);
-				squote(f, k->help, false, true);
+				fprintf(f, "\t\t\t'%s:", k->name);
+				squote(f, k->help, false, false);
+				fprintf(f, "'\n");
 			}
-			fprintf(f, "))' '3:value:' ;;\n");
+			fprintf(f, "\t\t)\n\t\t_arguments '1:action:(%s)' '2:key:{_describe key keys}' "
+				   "'3:value:' ;;\n", c->words);
 			continue;
 		}
 		fprintf(f, "\t\t_arguments");
