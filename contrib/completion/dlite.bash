@@ -17,12 +17,13 @@ _dlite() {
 		-s|--ssh-key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		-v|--version) return ;;
 		--os) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+		--sha256) return ;;
 		--socket) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--accel) COMPREPLY=($(compgen -W "auto kvm hvf tcg" -- "$cur")); return ;;
 		--engine) COMPREPLY=($(compgen -W "qemu hyperkit vfkit" -- "$cur")); return ;;
 		--network) COMPREPLY=($(compgen -W "user bridged" -- "$cur")); return ;;
 		esac
-		COMPREPLY=($(compgen -W "-c --cpus -m --memory -d --disk -n --hostname -S --share -s --ssh-key -v --version --os --socket --accel --engine --network --context -y --yes -q --quiet -h --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "-c --cpus -m --memory -d --disk -n --hostname -S --share -s --ssh-key -v --version --os --sha256 --socket --accel --engine --network --force --context -y --yes -q --quiet -h --help" -- "$cur"))
 		;;
 	start)
 		case $prev in
@@ -78,8 +79,9 @@ _dlite() {
 		case $prev in
 		-v|--version) return ;;
 		--os) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+		--sha256) return ;;
 		esac
-		COMPREPLY=($(compgen -W "-v --version --os --rollback -q --quiet -h --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "-v --version --os --sha256 --rollback -q --quiet -h --help" -- "$cur"))
 		;;
 	rebuild)
 		case $prev in
@@ -89,7 +91,7 @@ _dlite() {
 	config)
 		case $COMP_CWORD in
 		2) COMPREPLY=($(compgen -W "get set --help" -- "$cur")) ;;
-		3) COMPREPLY=($(compgen -W "cpus memory_gib disk_gib hostname share ssh_key socket engine accel network bridge_addr bridge_host dns_port virtiofsd" -- "$cur")) ;;
+		3) COMPREPLY=($(compgen -W "cpus memory_gib disk_gib hostname share ssh_key socket engine accel network bridge_addr bridge_host dns_port virtiofsd dns_domain port_max_conns port_max_udp" -- "$cur")) ;;
 		4)
 			case $prev in
 			engine) COMPREPLY=($(compgen -W "qemu hyperkit vfkit" -- "$cur")) ;;

@@ -20,7 +20,7 @@
 #include "cli.h"
 #include "cli/cmdtab.h"
 #include "cli/doctor.h"
-#include "daemon/run.h"
+#include "lib/run.h"
 #include "host/atomic.h"
 #include "host/exports.h"
 #include "host/launchd.h"
@@ -218,7 +218,7 @@ static void check_autostart(struct dl_ctx *ctx, struct dl_checks *c)
 	if (live) {
 		char out[128];
 		const char *argv[] = { "systemctl", "--user", "is-enabled", DL_SYSTEMD_UNIT, NULL };
-		if (dl_run_capture(argv, out, sizeof(out)) < 0 || strncmp(out, "enabled", 7) != 0) {
+		if (dl_run_capture(argv, out, sizeof(out), 5000) < 0 || strncmp(out, "enabled", 7) != 0) {
 			out[strcspn(out, "\n")] = '\0';
 			dl_check_add(c, "autostart", DL_CK_FAIL,
 				     "systemctl --user enable " DL_SYSTEMD_UNIT,
@@ -242,7 +242,7 @@ static void check_context(struct dl_ctx *ctx, struct dl_checks *c)
 	}
 	snprintf(want, sizeof(want), "unix://%s", ctx->cfg.socket);
 	snprintf(fix, sizeof(fix), "docker context create dlite --docker host=%s", want);
-	int r = dl_run_capture(argv, out, sizeof(out));
+	int r = dl_run_capture(argv, out, sizeof(out), 30000);
 	out[strcspn(out, "\r\n")] = '\0';
 	if (r != 0)
 		dl_check_add(c, "docker context", DL_CK_FAIL, fix, "no docker context named dlite");
@@ -341,7 +341,7 @@ static void check_vm(struct dl_ctx *ctx, struct dl_checks *c, bool running)
 	const char *argv[] = { self, "ssh", "date +%s.%N; df -Pk /var/lib/docker | tail -n1",
 			       NULL };
 	gettimeofday(&t0, NULL);
-	int r = dl_run_capture(argv, out, sizeof(out));
+	int r = dl_run_capture(argv, out, sizeof(out), 30000);
 	gettimeofday(&t1, NULL);
 	double vm_t = 0, host_t = (t0.tv_sec + t1.tv_sec) / 2.0 + (t0.tv_usec + t1.tv_usec) / 2e6;
 	unsigned long long total = 0, used = 0, avail = 0;

@@ -10,7 +10,7 @@
 
 #include "cli.h"
 #include "cli/cmdtab.h"
-#include "daemon/chan.h"
+#include "lib/chan.h"
 #include "host/atomic.h"
 
 /* The channel address comes from the daemon, the token from run/token (0600). */

@@ -142,9 +142,14 @@ static int do_start(struct dl_ctx *ctx, bool quiet, struct dl_err *e)
 	show_phases(ctx, &p, &next, &prev_ms);
 	dl_prog_end(&p, DL_PROG_OK, NULL);
 	j = s.reply;
-	if (!quiet)
+	if (quiet)
+		;
+	else if (json_is_true(json_object_get(j, "joined")))
+		printf("dlite: already being started (another `dlite start`); up after %.1f s; docker "
+		       "answers at unix://%s\n", cli_now() - t0, ctx->cfg.socket);
+	else
 		printf("dlite: started in %.1f s; docker answers at unix://%s\n", cli_now() - t0,
-	       ctx->cfg.socket);
+		       ctx->cfg.socket);
 	json_decref(j);
 	return 0;
 }

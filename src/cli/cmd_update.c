@@ -35,7 +35,7 @@ static int update_body(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 {
 	struct dl_opts o;
 	bool quiet = false;
-	const char *version = NULL, *os = NULL;
+	const char *version = NULL, *os = NULL, *pin = NULL;
 	int c, rollback = 0;
 	char src[4096], staged[1200];
 	struct dl_manifest m, old;
@@ -47,6 +47,7 @@ static int update_body(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 		case 'v': version = optarg; break;
 		case 'O': os = optarg; break;
 		case 'R': rollback = 1; break;
+		case 'P': pin = optarg; break;
 		case 'q': quiet = true; break;
 		case 'h': return 0;
 		default: return -1;
@@ -57,6 +58,12 @@ static int update_body(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 		return -1;
 	if (rollback + !!version + !!os > 1)
 		return dl_fail(e, 0, "give only one of -v, --os and --rollback");
+	if (pin && (rollback || os_check_pin(pin, e) < 0))
+		return rollback ? dl_fail(e, 0, "--sha256 pins a download; not with --rollback") : -1;
+	/* no crash restart of the VM, no other update while the images move */
+	int lock cleanup_close = os_lock(ctx->paths.os_lock, e);
+	if (lock < 0)
+		return -1;
 	dl_prog_init(&prog, stderr, quiet);
 	dl_prog_current = &prog;
 	if (rollback) {
@@ -79,7 +86,7 @@ static int update_body(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 	dl_prog_begin(&prog, "OS image from %s", src);
 	if (dl_manifest_read(ctx->paths.os_dir, &old, NULL) < 0)
 		snprintf(old.image_version, sizeof(old.image_version), "none");
-	if (os_stage(src, version, ctx->paths.os_dir, &m, e) < 0)
+	if (os_stage(src, version, ctx->paths.os_dir, pin, &m, e) < 0)
 		return -1;
 	snprintf(staged, sizeof(staged), "%s.new", ctx->paths.os_dir);
 	if (os_swap_in(staged, ctx->paths.os_dir, ctx->paths.os_prev, e) < 0)
@@ -110,6 +117,9 @@ static int exec_rebuild(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 	snprintf(q, sizeof(q), "Replace %s with a fresh empty %d GiB disk? All images, containers "
 			       "and volumes will be lost", ctx->paths.disk, ctx->cfg.disk_gib);
 	if (cli_confirm(q, yes, e) < 0)
+		return -1;
+	int lock cleanup_close = os_lock(ctx->paths.os_lock, e);
+	if (lock < 0)
 		return -1;
 	/* the new disk is complete before the old one goes */
 	snprintf(tmp, sizeof(tmp), "%s.new", ctx->paths.disk);

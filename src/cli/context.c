@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "daemon/run.h"
+#include "lib/run.h"
 #include "host/atomic.h"
 #include "sysfiles.h"
 
@@ -22,7 +22,7 @@ static void prev_path(struct dl_ctx *ctx, char *out, size_t n)
 static void current_context(char *out, size_t n)
 {
 	const char *argv[] = { "env", "-u", "DOCKER_HOST", "docker", "context", "show", NULL };
-	if (dl_run_capture(argv, out, n) != 0)
+	if (dl_run_capture(argv, out, n, 10000) != 0)
 		out[0] = '\0';
 	out[strcspn(out, "\r\n")] = '\0';
 }

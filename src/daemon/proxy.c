@@ -50,6 +50,7 @@ struct pconn {
 	struct dl_proxy *p;  /* NULL once the proxy is gone (open in flight) */
 	int cfd, state;
 	int tries;           /* channel opens attempted */
+	const char *reason;  /* for the 503, instead of the proxy's why */
 	struct dl_relay *relay;
 	struct refuse *rf;
 	struct pconn *prev, *next;
@@ -76,8 +77,11 @@ struct dl_proxy {
 	int pool_timer_on;  /* pool_timer: first fill, or backing off */
 	struct event pool_timer, pool_topup;
 	struct pool_op *ops;
-	struct dl_chan_cfg cfg;
+	const struct dl_chan_cfg *cfg; /* the daemon's, by reference */
 	int lfd;
+	long long t_alive_ms; /* the agent last answered an open */
+	void (*stall_cb)(void *arg);
+	void *stall_arg;
 	struct event lev, backoff;
 	int vm_up;
 	char why[160];
@@ -150,10 +154,10 @@ static void refuse_arm(struct pconn *c, short what, int ms)
 static void refuse_build(struct pconn *c)
 {
 	struct refuse *rf = c->rf;
-	const char *body = DL_PROXY_DOWN_BODY "\n";
+	const char *body = c->reason ? DL_PROXY_FROZEN_BODY "\n" : DL_PROXY_DOWN_BODY "\n";
 	char reason[200] = "";
 	int head_only = rf->hlen >= 5 && memcmp(rf->head, "HEAD ", 5) == 0;
-	const char *why = c->p ? c->p->why : "";
+	const char *why = c->reason ? c->reason : c->p ? c->p->why : "";
 
 	if (*why) {
 		size_t n = 0;
@@ -272,7 +276,7 @@ static void refuse_start(struct pconn *c, const char *why_log)
 	c->state = C_REFUSE_READ;
 	p->st.refused++;
 	if (why_log)
-		dl_log(DL_LOG_WARN, "docker.sock: %s: answering 503", why_log);
+		dl_log_rl(DL_LOG_WARN, "docker.sock 503", "docker.sock: %s: answering 503", why_log);
 	/* the ev is assigned by refuse_arm; give it a base first */
 	event_assign(&c->rf->ev, p->base, -1, 0, refuse_cb, c);
 	refuse_arm(c, EV_READ, REFUSE_HEAD_MS);
@@ -290,6 +294,13 @@ static time_t mono_s(void)
 }
 
 static void pool_fill(struct dl_proxy *p);
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void pool_backoff(struct dl_proxy *p)
 {
@@ -370,6 +381,7 @@ static void pool_opened(int fd, int err, void *arg)
 			pool_backoff(p);
 		return;
 	}
+	p->t_alive_ms = mono_ms();
 	for (int i = 0; i < CHAN_POOL; i++) {
 		struct pslot *s = &p->pool[i];
 		if (s->fd >= 0)
@@ -397,7 +409,7 @@ static void pool_fill(struct dl_proxy *p)
 		op->gen = p->pool_gen;
 		op->prev = NULL;
 		op->next = p->ops;
-		if (dl_chan_open(p->base, &p->cfg, "docker", pool_opened, op) < 0) {
+		if (dl_chan_open(p->base, p->cfg, "docker", pool_opened, op) < 0) {
 			free(op);
 			pool_backoff(p);
 			return;
@@ -480,14 +492,25 @@ static void on_open(int fd, int err, void *arg)
 		conn_free(c);
 		return;
 	}
+	if (fd < 0 && err == ETIMEDOUT) {
+		/* connected (or not even that) but no reply: the VM is frozen or
+		 * overloaded; say so rather than make the client wait */
+		c->reason = "VM not responding";
+		if (c->p->stall_cb)
+			c->p->stall_cb(c->p->stall_arg);
+		refuse_start(c, "the agent did not answer in time (VM not responding)");
+		return;
+	}
+	if (fd >= 0)
+		c->p->t_alive_ms = mono_ms();
 	if (fd < 0) {
 		/* the VM is up: a failed open is most likely transient (the agent
 		 * shedding load, a connection reset in slirp); try once more before
 		 * telling the client the engine is unavailable */
 		if (c->p->vm_up && ++c->tries < 2) {
-			dl_log(DL_LOG_WARN, "docker.sock: channel open failed (%s); retrying",
-			       err == EPROTO ? "closed by the agent" : strerror(err));
-			if (dl_chan_open(c->p->base, &c->p->cfg, "docker", on_open, c) == 0)
+			dl_log_rl(DL_LOG_WARN, "docker.sock retry", "docker.sock: channel open failed (%s); retrying",
+				  err == EPROTO ? "closed by the agent" : strerror(err));
+			if (dl_chan_open(c->p->base, c->p->cfg, "docker", on_open, c) == 0)
 				return;
 		}
 		snprintf(why, sizeof(why), "cannot open the channel to the agent: %s",
@@ -551,13 +574,18 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 			continue;
 		}
 		c->state = C_OPENING;
-		int cfd = pool_take(p);
+		/* a pooled channel only while the agent answered lately: one
+		 * opened before the VM froze would take the request and hang; a
+		 * fresh open with a short deadline tells a frozen VM (503) */
+		int fresh = mono_ms() - p->t_alive_ms < DL_PROXY_ALIVE_MS;
+		int cfd = fresh ? pool_take(p) : -1;
 		if (cfd >= 0) {
 			on_open(cfd, 0, c);
 			pool_taken(p);
 			continue;
 		}
-		if (dl_chan_open(p->base, &p->cfg, "docker", on_open, c) < 0)
+		if (dl_chan_open_ms(p->base, p->cfg, "docker",
+				    fresh ? DL_CHAN_OPEN_TIMEOUT_MS : DL_PROXY_PROBE_MS, on_open, c) < 0)
 			refuse_start(c, "cannot open the channel");
 		pool_taken(p);
 	}
@@ -626,7 +654,7 @@ struct dl_proxy *dl_proxy_new(struct event_base *base, const char *sock_path,
 		return NULL;
 	}
 	p->base = base;
-	p->cfg = *cfg;
+	p->cfg = cfg;
 	p->vm_up = 1;
 	memcpy(p->path, sock_path, n + 1);
 	memcpy(un.sun_path, sock_path, n + 1);
@@ -700,9 +728,14 @@ void dl_proxy_set_state(struct dl_proxy *p, int vm_up, const char *why)
 		pool_fill(p);
 }
 
-void dl_proxy_set_chan(struct dl_proxy *p, const struct dl_chan_cfg *cfg)
+void dl_proxy_set_stall_cb(struct dl_proxy *p, void (*fn)(void *arg), void *arg)
 {
-	p->cfg = *cfg;
+	p->stall_cb = fn;
+	p->stall_arg = arg;
+}
+
+void dl_proxy_chan_changed(struct dl_proxy *p)
+{
 	pool_flush(p); /* opened to the old address or with the old token */
 	pool_fill(p);
 }

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/run.h"
+#include "lib/run.h"
 #include "daemon/vfsd.h"
 #include "host/atomic.h"
 #include "vm/virtiofsd.h"
@@ -85,7 +85,7 @@ static int find_binary(const char *conf, char *bin, size_t n, struct dl_virtiofs
 				dl_fail(&why, errno, "%s=%s", src, *c);
 			continue;
 		}
-		int st = dl_run_capture(argv, out, sizeof(out));
+		int st = dl_run_capture(argv, out, sizeof(out), 10000);
 		if (st != 0) {
 			if (!why.msg[0])
 				dl_fail(&why, 0, "%s --version failed (status %d): %s", *c, st, out);
