@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "cli/progress.h"
 #include "cli.h"
 #include "host/atomic.h"
 #include "osimage.h"
@@ -120,6 +121,11 @@ struct progress {
 static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ut, curl_off_t un)
 {
 	struct progress *pr = p;
+	if (dl_prog_current) { /* the command's step list (progress.c) */
+		dl_prog_bytes(dl_prog_current, (unsigned long long)dlnow,
+			      dltotal > 0 ? (unsigned long long)dltotal : 0);
+		return 0;
+	}
 	int pct = dltotal > 0 ? (int)(dlnow * 100 / dltotal) : -1;
 
 	if (!pr->tty || pct == pr->last)
@@ -183,7 +189,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 
 static int fetch(const char *url, const char *dest, const char *name, struct dl_err *e)
 {
-	struct progress pr = { .name = name, .last = -2, .tty = isatty(2) };
+	struct progress pr = { .name = name, .last = -2, .tty = isatty(2) && !dl_prog_current };
 	char errbuf[CURL_ERROR_SIZE] = "";
 
 	if (load_curl(e) < 0)
@@ -215,6 +221,8 @@ static int fetch(const char *url, const char *dest, const char *name, struct dl_
 	lc.setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 	lc.setopt(c, CURLOPT_XFERINFODATA, &pr);
 	lc.setopt(c, CURLOPT_CONNECTTIMEOUT, 20L);
+	if (dl_prog_current)
+		dl_prog_sub(dl_prog_current, name);
 	CURLcode rc = lc.perform(c);
 	lc.cleanup(c);
 	if (pr.tty)
@@ -407,7 +415,8 @@ int os_install(const char *src, const char *dest, const char *pin, struct dl_man
 			base[bl - 1] = '\0';
 		snprintf(from, sizeof(from), "%s/manifest.json", base);
 		snprintf(path, sizeof(path), "%s/manifest.json", tmp);
-		fprintf(stderr, "dlite: downloading the OS image from %s\n", base);
+		if (!dl_prog_current)
+			fprintf(stderr, "dlite: downloading the OS image from %s\n", base);
 		if (fetch(from, path, "manifest", e) < 0 || check_pin(path, base, pin, e) < 0)
 			goto out;
 		if (dl_read_file(path, &text, &len, 1 << 20, e) < 0)

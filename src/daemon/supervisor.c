@@ -33,6 +33,8 @@
 #include "daemon/proxy.h"
 #include "daemon/super.h"
 #include "daemon/watch.h"
+#include "host/atomic.h"
+#include "vm/accel.h"
 #include "vm/virtiofsd.h"
 
 static const char *const state_names[] = { "stopped", "starting", "running", "stopping" };
@@ -419,6 +421,26 @@ bool dl_super_stopped(const struct dl_super *s)
 	return s->state == ST_STOPPED;
 }
 
+/* The agent's boot stamps so far, {"agent":1234,...} in ms of the guest's
+ * CLOCK_BOOTTIME, from its "dlite-stamp NAME MS" console lines: what
+ * `dlite start` shows as boot phases. */
+static json_t *boot_stamps(const struct dl_super *s)
+{
+	static const char *const names[] = { "agent", "root", "data", "network", "containerd",
+					     "dockerd" };
+	json_t *o = json_object();
+	char *text = NULL;
+	size_t len = 0;
+	long ms;
+
+	if (dl_read_file(s->paths->console_log, &text, &len, 64u << 20, NULL) == 0)
+		for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+			if (dl_console_stamp(text, len, names[i], &ms))
+				json_object_set_new(o, names[i], json_integer(ms));
+	free(text);
+	return o;
+}
+
 json_t *dl_super_status(struct dl_super *s)
 {
 	const struct dl_config *c = s->cfg;
@@ -444,6 +466,7 @@ json_t *dl_super_status(struct dl_super *s)
 	json_object_set_new(j, "channel", json_string(dl_chan_cfg_str(s->chan, chan, sizeof(chan))));
 	if (s->share_fs != DL_SHARE_NONE)
 		json_object_set_new(j, "share_fs", json_string(dl_sharefs_name(s->share_fs)));
+	json_object_set_new(j, "boot_stamps", boot_stamps(s));
 	if (s->state == ST_RUNNING) {
 		json_object_set_new(j, "uptime", json_integer((json_int_t)(dl_now() - s->t_ready)));
 		json_object_set_new(j, "boot_seconds", json_real(s->t_ready - s->t_start));
