@@ -503,7 +503,10 @@ static void open_target(struct conn *c)
 
 	switch (c->t.kind) {
 	case DL_TARGET_CONTROL:
+	case DL_TARGET_FSEVENTS:
 		c->ctl = ctl_new(&c->a, ctl_close_cb, c);
+		if (c->ctl && c->t.kind == DL_TARGET_FSEVENTS)
+			ctl_fsevents(c->ctl);
 		if (!c->ctl || !send_reply(c, DL_ST_OK, 0)) {
 			conn_close(c);
 			return;

@@ -140,7 +140,7 @@ struct http *http_get(const char *sock, const char *path, unsigned timeout_ms,
 
 /* ---- the line protocol ------------------------------------------------- */
 
-#define LINE_MAX_LEN 256
+#define LINE_MAX_LEN DL_FSEV_LINE_MAX /* "fsevents" lines carry paths */
 
 struct ctl {
 	struct watch *w;
@@ -148,10 +148,10 @@ struct ctl {
 	void *close_arg;
 	char in[LINE_MAX_LEN + 1];
 	size_t inlen;
-	char out[2048];
+	char out[8192];
 	size_t outlen;
 	struct http *probe; /* an outstanding "ready" */
-	bool eof, broken;
+	bool eof, broken, fsev;
 };
 
 struct ctl *ctl_new(struct watch *client, void (*close_fn)(void *), void *arg)
@@ -286,13 +286,22 @@ static void do_ready(struct ctl *c)
 		reply(c, "err out of memory");
 }
 
+void ctl_fsevents(struct ctl *c)
+{
+	c->fsev = true;
+}
+
 static void handle_line(struct ctl *c, char *line)
 {
 	size_t n = strlen(line);
+	char r[64];
 
 	if (n && line[n - 1] == '\r')
 		line[--n] = '\0';
-	if (strcmp(line, "ping") == 0)
+	if (c->fsev) {
+		fsev_request(line, r, sizeof(r));
+		reply(c, "%s", r);
+	} else if (strcmp(line, "ping") == 0)
 		reply(c, "ok pong");
 	else if (strcmp(line, "ready") == 0)
 		do_ready(c);

@@ -26,13 +26,14 @@ static const struct key keys[] = {
 	KS(hostname),		KS(share),		KS(ssh_key),
 	KS(socket),		KS(engine),		KS(accel),
 	KS(network),		KS(bridge_addr),	KS(bridge_host),
-	KI(dns_port, 1, 65535),	KS(virtiofsd),
+	KI(dns_port, 1, 65535),	KS(virtiofsd),		KS(file_events),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 const char *const dl_config_keys[] = { "cpus", "memory_gib", "disk_gib", "hostname", "share",
 				       "ssh_key", "socket", "engine", "accel", "network",
-				       "bridge_addr", "bridge_host", "dns_port", "virtiofsd", NULL };
+				       "bridge_addr", "bridge_host", "dns_port", "virtiofsd",
+				       "file_events", NULL };
 
 static const struct key *find_key(const char *name)
 {
@@ -57,6 +58,7 @@ void dl_config_defaults(struct dl_config *c, const char *home, const char *dlite
 	snprintf(c->accel, sizeof(c->accel), "auto");
 	snprintf(c->network, sizeof(c->network), "user");
 	c->dns_port = 5354;
+	snprintf(c->file_events, sizeof(c->file_events), "on");
 }
 
 static int one_of(const char *v, const char *const *set)
@@ -98,6 +100,8 @@ int dl_config_validate(const struct dl_config *c, struct dl_err *e)
 	if (c->virtiofsd[0] && c->virtiofsd[0] != '/' && strcmp(c->virtiofsd, "none"))
 		return dl_fail(e, 0, "virtiofsd: \"%s\" must be an absolute path, \"none\" (9p), or "
 				     "empty (look for it)", c->virtiofsd);
+	if (strcmp(c->file_events, "on") && strcmp(c->file_events, "off"))
+		return dl_fail(e, 0, "file_events: \"%s\" is unknown; use on or off", c->file_events);
 	if (!one_of(c->engine, engines))
 		return dl_fail(e, 0, "engine: \"%s\" is unknown; use qemu, hyperkit or vfkit",
 			       c->engine);

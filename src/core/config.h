@@ -21,6 +21,7 @@ struct dl_config {
 	char bridge_host[64];	/* bridged: the host side address on the bridge */
 	int dns_port;		/* DNS responder port on the host's loopback (user) or bridge */
 	char virtiofsd[1024];	/* qemu share: "" = look for it, "none" = 9p, or its path */
+	char file_events[4];	/* on | off: host edits of the share fire inotify events in the VM */
 };
 
 void dl_config_defaults(struct dl_config *c, const char *home, const char *dlite_home);

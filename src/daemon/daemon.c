@@ -42,6 +42,7 @@
 #include "daemon/run.h"
 #include "daemon/vfsd.h"
 #include "daemon/watch.h"
+#include "daemon/fswatch.h"
 #include "host/atomic.h"
 #include "osimage.h"
 #include "vm/accel.h"
@@ -75,6 +76,7 @@ struct daemon {
 	struct dl_chan_cfg chan;
 	struct dl_proxy *proxy;
 	struct dl_watch *watch;
+	struct dl_fswatch *fswatch; /* host edits of the share -> events in the VM */
 	struct dl_bridge *bridge; /* bridged mode: bridge, tap, routes, resolver */
 	struct bufferevent *start_waiters[MAX_WAITERS], *stop_waiters[MAX_WAITERS];
 	int nstart, nstop;
@@ -432,7 +434,7 @@ static void start_request(struct daemon *d, struct bufferevent *bev)
 
 static void became_ready(struct daemon *d)
 {
-	char reply[512];
+	char reply[512] = "";
 	double secs = now() - d->t_start;
 
 	d->state = ST_RUNNING;
@@ -451,6 +453,14 @@ static void became_ready(struct daemon *d)
 	}
 	dl_proxy_set_state(d->proxy, 1, NULL);
 	dl_watch_start(d->watch, &d->chan);
+	if (d->share_fs != DL_SHARE_NONE && strcmp(d->cfg.file_events, "off") != 0) {
+		if (dl_caps_has(reply, "fsevents"))
+			dl_fswatch_start(d->fswatch, &d->chan, d->cfg.share, d->paths->home,
+					 d->share_fs == DL_SHARE_9P);
+		else
+			dl_log(DL_LOG_INFO, "file events: this OS image's agent cannot take them "
+					    "(`dlite update` brings a newer one)");
+	}
 	dl_bridge_ready(d->bridge, dl_watch_dns_port(d->watch));
 	dl_log(DL_LOG_INFO, "vm: ready in %.1f s (docker %s)", secs, d->docker_version);
 	flush_waiters(d->start_waiters, &d->nstart, true, NULL, secs);
@@ -472,6 +482,7 @@ static void stop_request(struct daemon *d, struct bufferevent *bev)
 		return;
 	flush_waiters(d->start_waiters, &d->nstart, false, "stopped before it was ready", 0);
 	dl_watch_stop(d->watch);
+	dl_fswatch_stop(d->fswatch);
 	dl_proxy_set_state(d->proxy, 0, "stopping");
 	d->state = ST_STOPPING;
 	d->t_stop = now();
@@ -489,6 +500,7 @@ static void vm_exited(struct daemon *d, int status)
 	d->state = ST_STOPPED;
 	dl_vfsd_stop(&d->vfsd); /* it exits by itself once QEMU is gone; make sure */
 	dl_watch_stop(d->watch);
+	dl_fswatch_stop(d->fswatch);
 	dl_bridge_down(d->bridge);
 	dl_proxy_set_state(d->proxy, 0, "the VM is not running");
 	if (was == ST_STOPPING || !d->want_up) {
@@ -790,6 +802,10 @@ int dl_daemon_run(const struct dl_paths *paths, const struct dl_config *cfg,
 	d.watch = dl_watch_new(d.base, cfg, e);
 	if (!d.watch)
 		goto out;
+	if (!(d.fswatch = dl_fswatch_new(d.base))) {
+		dl_fail(e, ENOMEM, "out of memory");
+		goto out;
+	}
 	if (!(d.bridge = dl_bridge_new(paths, cfg, e)))
 		goto out;
 	if (strcmp(cfg->network, "bridged") == 0)
@@ -819,6 +835,8 @@ out:
 	dl_bridge_free(d.bridge);
 	if (d.watch)
 		dl_watch_free(d.watch);
+	if (d.fswatch)
+		dl_fswatch_free(d.fswatch);
 	if (d.proxy)
 		dl_proxy_free(d.proxy);
 	if (d.ctl) {

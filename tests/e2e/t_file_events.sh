@@ -1,0 +1,100 @@
+#!/bin/sh
+# Host edits of the share fire inotify events in containers (issue 12.4):
+# a container watches a bind-mounted folder and a subfolder of it (inwatch.c,
+# static); a host append, a host create and an append in the subfolder each
+# show as MODIFY (+ CLOSE_WRITE) for that name within 500 ms; 10,000 host
+# appends in a burst arrive merged, the file's last state is right and its
+# mtime never goes back; once quiet, no further events come (no echo of the
+# agent's own operations).  9p by default; FS=virtiofs with DLITE_VIRTIOFSD
+# runs the same over virtiofs.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+if [ "${FS:-9p}" = virtiofs ]; then
+	[ -n "${DLITE_VIRTIOFSD:-}" ] || skip "FS=virtiofs needs DLITE_VIRTIOFSD"
+	export DLITE_VIRTIOFSD
+else
+	export DLITE_VIRTIOFSD=none
+fi
+S=$T/share
+mkdir -p "$S/sub" "$T/tools"
+echo a >"$S/f"
+echo g >"$S/sub/g"
+cc -static -O2 -o "$T/tools/inwatch" "$here/inwatch.c" || fail "build inwatch"
+dlite_up -S "$S"
+grep -q "file events: host edits of $S fire events in the VM" "$DLITE_HOME/daemon.log" ||
+	fail "daemon.log has no file events line: $(grep 'file events' "$DLITE_HOME/daemon.log")"
+import_busybox
+docker run -d --name watcher -v "$S:/src" -v "$T/tools:/t:ro" bb /t/inwatch /src /src/sub >/dev/null ||
+	fail "docker run watcher"
+log() { docker logs watcher 2>&1; }
+deadline=$(($(date +%s) + 60))
+until log | grep -q '^ready$'; do
+	[ "$(date +%s)" -lt "$deadline" ] || fail "watcher not ready: $(log)"
+	sleep 0.2
+done
+ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# wait_event DIR EVENT NAME T0: the event shows within 10 s; prints its delay
+# after T0 (ms, the guest's clock is kept within 50 ms of the host's)
+wait_event() {
+	end=$(($(date +%s) + 10))
+	while :; do
+		line=$(log | grep " $1 [A-Z_,]*$2[A-Z_,]* $3\$" | head -n1)
+		[ -n "$line" ] && break
+		[ "$(date +%s)" -lt "$end" ] || fail "no $2 for $1/$3 within 10 s; events: $(log | tail -n 20)"
+		sleep 0.05
+	done
+	echo $((${line%% *} - $4))
+}
+
+t0=$(ms); echo more >>"$S/f"
+d=$(wait_event /src MODIFY f "$t0")
+wait_event /src CLOSE_WRITE f "$t0" >/dev/null
+[ "$d" -le 500 ] || fail "host append seen as MODIFY after $d ms (> 500)"
+ok "host append -> MODIFY, CLOSE_WRITE in $d ms"
+
+t0=$(ms); echo new >"$S/newfile"
+d=$(wait_event /src MODIFY newfile "$t0")
+[ "$d" -le 500 ] || fail "host create seen after $d ms (> 500)"
+ok "host create -> MODIFY in $d ms (no CREATE: see agent/fsev.c)"
+
+t0=$(ms); echo more >>"$S/sub/g"
+d=$(wait_event /src/sub MODIFY g "$t0")
+[ "$d" -le 500 ] || fail "host append in a subfolder seen after $d ms (> 500)"
+ok "host append in a subfolder -> MODIFY in $d ms"
+
+# ---- a burst: 10,000 appends, merged; last state right; no echo ----
+before=$(log | grep -c ' MODIFY burst$')
+t0=$(ms)
+i=0
+while [ $i -lt 10000 ]; do echo "$i"; i=$((i + 1)); done | while read -r n; do echo "$n" >>"$S/burst"; done
+t1=$(ms)
+last_write_s=$(stat -c %Y "$S/burst")
+# quiet: no new event for 3 s (deadline 60 s)
+end=$(($(date +%s) + 60)) prev=-1 same=0
+while :; do
+	n=$(log | wc -l)
+	if [ "$n" = "$prev" ]; then same=$((same + 1)); else same=0; fi
+	prev=$n
+	[ $same -ge 15 ] && break
+	[ "$(date +%s)" -lt "$end" ] || fail "events keep coming after the burst (echo?): $(log | tail -n 5)"
+	sleep 0.2
+done
+mods=$(($(log | grep -c ' MODIFY burst$') - before))
+[ "$mods" -ge 1 ] || fail "the burst fired no MODIFY"
+[ "$mods" -lt 1000 ] || fail "the burst fired $mods MODIFY events: not merged"
+last_ev=$(log | grep ' MODIFY burst$' | tail -n1 | cut -d' ' -f1)
+[ "$last_ev" -ge "$((t1 - 50))" ] || fail "the last MODIFY ($last_ev) came before the last write ($t1)"
+[ "$(docker exec watcher sh -c 'wc -l < /src/burst; tail -n1 /src/burst')" = "10000
+9999" ] || fail "the burst's last state is wrong in the container"
+[ "$(wc -l <"$S/burst")" = 10000 ] || fail "the burst's file changed on the host"
+[ "$(stat -c %Y "$S/burst")" -ge "$last_write_s" ] || fail "the file's mtime went back"
+ok "10,000 appends in $((t1 - t0)) ms -> $mods MODIFY events, last state right"
+n=$(log | wc -l)
+sleep 3 # nothing happens on the host now: a check that nothing comes back
+[ "$(log | wc -l)" = "$n" ] || fail "events without host edits (echo): $(log | tail -n +$((n + 1)) | head)"
+ok "no echo: nothing more within 3 s"
+grep -a "file events" "$DLITE_HOME/daemon.log" | grep -v "host edits of" &&
+	fail "file events warnings in daemon.log"
+docker rm -f watcher >/dev/null
+exit 0
