@@ -34,6 +34,7 @@
 
 struct walk {
 	struct walk *next;
+	int files; /* a folder that appeared: announce the files found in it */
 	char path[]; /* relative to root, "" for root */
 };
 
@@ -74,12 +75,13 @@ struct dl_fswatch *dl_fswatch_new(struct event_base *base)
 	return fw;
 }
 
-static void walk_push(struct dl_fswatch *fw, const char *path)
+static void walk_push(struct dl_fswatch *fw, const char *path, int files)
 {
 	struct walk *w = malloc(sizeof(*w) + strlen(path) + 1);
 	if (!w)
 		return;
 	strcpy(w->path, path);
+	w->files = files;
 	w->next = NULL;
 	if (fw->walk_tail)
 		fw->walk_tail->next = w;
@@ -115,7 +117,7 @@ static void join(char *out, size_t n, const char *a, const char *b)
 	snprintf(out, n, "%s%s%s", a, *a && *b ? "/" : "", b);
 }
 
-static void add_watch(struct dl_fswatch *fw, const char *rel)
+static void add_watch(struct dl_fswatch *fw, const char *rel, int files)
 {
 	char abs[PATH_MAX];
 
@@ -173,16 +175,16 @@ static void add_watch(struct dl_fswatch *fw, const char *rel)
 		struct stat st;
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (de->d_type == DT_UNKNOWN) {
-			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-			    !S_ISDIR(st.st_mode))
-				continue;
-		} else if (de->d_type != DT_DIR) {
-			continue;
-		}
+		int type = de->d_type;
+		if (type == DT_UNKNOWN)
+			type = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? DT_UNKNOWN
+			       : S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
 		char sub[PATH_MAX];
 		join(sub, sizeof(sub), rel, de->d_name);
-		walk_push(fw, sub);
+		if (type == DT_DIR)
+			walk_push(fw, sub, files);
+		else if (type == DT_REG && files) /* made before its watch */
+			queue(fw, sub, DL_FSEV_CREATE);
 	}
 	closedir(d);
 }
@@ -196,7 +198,7 @@ static void on_walk(evutil_socket_t fd, short what, void *arg)
 		fw->walk_head = w->next;
 		if (!fw->walk_head)
 			fw->walk_tail = NULL;
-		add_watch(fw, w->path);
+		add_watch(fw, w->path, w->files);
 		free(w);
 	}
 	if (fw->walk_head)
@@ -257,7 +259,7 @@ static void on_inotify(evutil_socket_t fd, short what, void *arg)
 			if (ev->mask & IN_MOVED_TO)
 				kinds |= DL_FSEV_MOVED_TO;
 			if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO))) {
-				walk_push(fw, path); /* watches it, and pins it when asked */
+				walk_push(fw, path, 1); /* watches it, and pins it when asked */
 				continue;
 			}
 			if ((ev->mask & IN_ISDIR) && !fw->pin_dirs)
@@ -413,7 +415,7 @@ void dl_fswatch_start(struct dl_fswatch *fw, const struct dl_chan_cfg *chan, con
 	fw->ev_send = evtimer_new(fw->base, on_send, fw);
 	event_add(fw->ev_in, NULL);
 	fw->running = 1;
-	walk_push(fw, "");
+	walk_push(fw, "", 0);
 	conn_open(fw);
 	dl_log(DL_LOG_INFO, "file events: host edits of %s fire events in the VM", root);
 }
