@@ -36,6 +36,7 @@ int main(int argc, char **argv)
 	}
 	printf("ready\n");
 	fflush(stdout);
+	fsync(1);
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n <= 0)
@@ -57,5 +58,6 @@ int main(int argc, char **argv)
 			p += sizeof(*ev) + ev->len;
 		}
 		fflush(stdout);
+		fsync(1); /* a file on a 9p share in writeback mode: to the host now */
 	}
 }

@@ -15,18 +15,21 @@ if [ "${FS:-9p}" = virtiofs ]; then
 else
 	export DLITE_VIRTIOFSD=none
 fi
-S=$T/share
-mkdir -p "$S/sub" "$T/tools"
+# the share holds the watched folder (w, /src in the container), the
+# watcher (t) and its output (o, read here without going through docker)
+R=$T/share
+S=$R/w
+mkdir -p "$S/sub" "$R/t" "$R/o"
 echo a >"$S/f"
 echo g >"$S/sub/g"
-cc -static -O2 -o "$T/tools/inwatch" "$here/inwatch.c" || fail "build inwatch"
-dlite_up -S "$S"
-grep -q "file events: host edits of $S fire events in the VM" "$DLITE_HOME/daemon.log" ||
+cc -static -O2 -o "$R/t/inwatch" "$here/inwatch.c" || fail "build inwatch"
+dlite_up -S "$R"
+grep -q "file events: host edits of $R fire events in the VM" "$DLITE_HOME/daemon.log" ||
 	fail "daemon.log has no file events line: $(grep 'file events' "$DLITE_HOME/daemon.log")"
 import_busybox
-docker run -d --name watcher -v "$S:/src" -v "$T/tools:/t:ro" bb /t/inwatch /src /src/sub >/dev/null ||
-	fail "docker run watcher"
-log() { docker logs watcher 2>&1; }
+docker run -d --name watcher -v "$S:/src" -v "$R/t:/t:ro" -v "$R/o:/o" bb \
+	sh -c '/t/inwatch /src /src/sub >/o/w.log 2>&1' >/dev/null || fail "docker run watcher"
+log() { cat "$R/o/w.log" 2>/dev/null; }
 deadline=$(($(date +%s) + 60))
 until log | grep -q '^ready$'; do
 	[ "$(date +%s)" -lt "$deadline" ] || fail "watcher not ready: $(log)"
@@ -34,17 +37,15 @@ until log | grep -q '^ready$'; do
 done
 ms() { echo $(($(date +%s%N) / 1000000)); }
 
-# wait_event DIR EVENT NAME T0: the event shows within 10 s; prints its delay
-# after T0 (ms, the guest's clock is kept within 50 ms of the host's)
+# wait_event DIR EVENT NAME T0: the event shows within 10 s; prints the ms
+# from T0 until it is seen here (host clock: the guest's drifts on TCG)
 wait_event() {
 	end=$(($(date +%s) + 10))
-	while :; do
-		line=$(log | grep " $1 [A-Z_,]*$2[A-Z_,]* $3\$" | head -n1)
-		[ -n "$line" ] && break
+	until log | grep -q " $1 [A-Z_,]*$2[A-Z_,]* $3\$"; do
 		[ "$(date +%s)" -lt "$end" ] || fail "no $2 for $1/$3 within 10 s; events: $(log | tail -n 20)"
-		sleep 0.05
+		sleep 0.02
 	done
-	echo $((${line%% *} - $4))
+	echo $(($(ms) - $4))
 }
 
 t0=$(ms); echo more >>"$S/f"
@@ -69,6 +70,7 @@ t0=$(ms)
 i=0
 while [ $i -lt 10000 ]; do echo "$i"; i=$((i + 1)); done | while read -r n; do echo "$n" >>"$S/burst"; done
 t1=$(ms)
+at_t1=$(log | wc -l)
 last_write_s=$(stat -c %Y "$S/burst")
 # quiet: no new event for 3 s (deadline 60 s)
 end=$(($(date +%s) + 60)) prev=-1 same=0
@@ -83,15 +85,15 @@ done
 mods=$(($(log | grep -c ' MODIFY burst$') - before))
 [ "$mods" -ge 1 ] || fail "the burst fired no MODIFY"
 [ "$mods" -lt 1000 ] || fail "the burst fired $mods MODIFY events: not merged"
-last_ev=$(log | grep ' MODIFY burst$' | tail -n1 | cut -d' ' -f1)
-[ "$last_ev" -ge "$((t1 - 50))" ] || fail "the last MODIFY ($last_ev) came before the last write ($t1)"
+log | tail -n +$((at_t1 + 1)) | grep -q ' MODIFY burst$' ||
+	fail "no MODIFY after the last write"
 [ "$(docker exec watcher sh -c 'wc -l < /src/burst; tail -n1 /src/burst')" = "10000
 9999" ] || fail "the burst's last state is wrong in the container"
 [ "$(wc -l <"$S/burst")" = 10000 ] || fail "the burst's file changed on the host"
 [ "$(stat -c %Y "$S/burst")" -ge "$last_write_s" ] || fail "the file's mtime went back"
 ok "10,000 appends in $((t1 - t0)) ms -> $mods MODIFY events, last state right"
 n=$(log | wc -l)
-sleep 3 # nothing happens on the host now: a check that nothing comes back
+sleep 3 # an observation window: nothing happens on the host, nothing may come
 [ "$(log | wc -l)" = "$n" ] || fail "events without host edits (echo): $(log | tail -n +$((n + 1)) | head)"
 ok "no echo: nothing more within 3 s"
 grep -a "file events" "$DLITE_HOME/daemon.log" | grep -v "host edits of" &&
