@@ -24,6 +24,10 @@
  * events, not even the guest's own edits.  Here every folder the daemon
  * announces is held open (O_PATH) so that its dentry and inode stay the ones
  * the watchers hold; a deleted or moved-away folder is let go.
+ *
+ * Each connection is served by a child process (fsev_serve) with blocking
+ * calls: a slow or hung share never stalls the agent's loop.  The folders
+ * it holds go with it.
  */
 #include "agent.h"
 
@@ -138,6 +142,48 @@ out:
 		close(fd);
 		if (wrote)
 			strcat(done, "w");
+	}
+}
+
+void fsev_serve(int fd)
+{
+	static char in[2 * DL_FSEV_LINE_MAX];
+	size_t inlen = 0;
+
+	/* only this connection: other fds copied by fork() would keep the
+	 * loop's connections open after it closes them */
+	if (fd != 3 && dup2(fd, 3) < 0)
+		_exit(1);
+	syscall(SYS_close_range, 4, ~0U, 0);
+	fcntl(3, F_SETFL, fcntl(3, F_GETFL) & ~O_NONBLOCK);
+	for (;;) {
+		char *nl;
+		while ((nl = memchr(in, '\n', inlen))) {
+			char out[64];
+			*nl = '\0';
+			fsev_request(in, out, sizeof(out));
+			size_t n = strlen(out);
+			out[n++] = '\n';
+			for (size_t off = 0; off < n;) {
+				ssize_t w = write(3, out + off, n - off);
+				if (w < 0 && errno == EINTR)
+					continue;
+				if (w <= 0)
+					_exit(0);
+				off += (size_t)w;
+			}
+			size_t used = (size_t)(nl - in) + 1;
+			memmove(in, in + used, inlen - used);
+			inlen -= used;
+		}
+		if (inlen == sizeof(in)) /* a line longer than any request */
+			_exit(1);
+		ssize_t r = read(3, in + inlen, sizeof(in) - inlen);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			_exit(0);
+		inlen += (size_t)r;
 	}
 }
 
