@@ -51,7 +51,7 @@ struct dl_fswatch {
 	struct dl_fsq *q;
 	struct dl_fsecho *echo;
 	struct bufferevent *bev;
-	int opening;
+	int opening, connected_once;
 	char *inflight[INFLIGHT_MAX]; /* FIFO of paths sent */
 	size_t in_head, in_n;
 	int logged_limit, logged_queue, logged_overflow;
@@ -369,6 +369,11 @@ static void conn_opened(int fd, int err, void *arg)
 	}
 	bufferevent_setcb(fw->bev, on_reply, NULL, on_conn_event, fw);
 	bufferevent_enable(fw->bev, EV_READ | EV_WRITE);
+	/* the folders the agent held went with the last connection */
+	for (size_t wd = 0; fw->pin_dirs && fw->connected_once && wd < fw->nwds; wd++)
+		if (fw->wds[wd] && *fw->wds[wd])
+			queue(fw, fw->wds[wd], DL_FSEV_CREATE);
+	fw->connected_once = 1;
 	on_send(-1, 0, fw);
 }
 
@@ -402,6 +407,7 @@ void dl_fswatch_start(struct dl_fswatch *fw, const struct dl_chan_cfg *chan, con
 	fw->root = strdup(root);
 	fw->skip = skip ? strdup(skip) : NULL;
 	fw->pin_dirs = pin_dirs;
+	fw->connected_once = 0;
 	fw->q = dl_fsq_new(QUEUE_MAX, WINDOW_MS);
 	fw->echo = dl_fsecho_new(CLOSE_GRACE_MS);
 	fw->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
