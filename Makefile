@@ -86,7 +86,12 @@ $(B)/bench/loadgen: bench/loadgen.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 
-harness: $(B)/tests/relay-harness $(B)/bench/loadgen
+FSW_OBJS = $(patsubst %.c,$(B)/obj/%.o,src/daemon/chan.c src/daemon/fswatch.c src/daemon/log.c)
+$(B)/tests/fswatch-harness: tests/harness/fswatch_harness.c $(FSW_OBJS) $(B)/libdlite.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(FSW_OBJS) $(B)/libdlite.a $(shell pkg-config --libs libevent)
+
+harness: $(B)/tests/relay-harness $(B)/tests/fswatch-harness $(B)/bench/loadgen
 
 image: $(B)/dlite-agent
 	image/build.sh $(B)

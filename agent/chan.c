@@ -502,6 +502,17 @@ static void open_target(struct conn *c)
 	int type = SOCK_STREAM;
 
 	switch (c->t.kind) {
+	case DL_TARGET_FSEVENTS:
+		/* file system calls on the share: in a child, never in the loop */
+		if (send_reply(c, DL_ST_OK, 0)) {
+			pid_t pid = fork();
+			if (pid == 0)
+				fsev_serve(c->a.fd);
+			if (pid < 0)
+				logmsg("fsevents: fork: %m");
+		}
+		conn_close(c);
+		return;
 	case DL_TARGET_CONTROL:
 		c->ctl = ctl_new(&c->a, ctl_close_cb, c);
 		if (!c->ctl || !send_reply(c, DL_ST_OK, 0)) {

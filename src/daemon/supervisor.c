@@ -29,6 +29,7 @@
 #include "daemon/bridge.h"
 #include "daemon/clock.h"
 #include "daemon/engine.h"
+#include "daemon/fswatch.h"
 #include "daemon/log.h"
 #include "daemon/proxy.h"
 #include "daemon/super.h"
@@ -205,6 +206,14 @@ static void became_ready(struct dl_super *s, const char *status)
 	dl_adopt_record(s);
 	dl_proxy_set_state(s->dep.proxy, 1, NULL);
 	dl_watch_start(s->dep.watch, s->chan);
+	if (s->dep.fswatch && s->share_fs != DL_SHARE_NONE && strcmp(s->cfg->file_events, "off") != 0) {
+		if (status && dl_caps_has(status, "fsevents"))
+			dl_fswatch_start(s->dep.fswatch, s->chan, s->cfg->share, s->paths->home,
+					 s->share_fs == DL_SHARE_9P);
+		else
+			dl_log(DL_LOG_INFO, "file events: this OS image's agent cannot take them "
+					    "(`dlite update` brings a newer one)");
+	}
 	dl_bridge_ready(s->dep.bridge, dl_watch_dns_port(s->dep.watch));
 	if (s->dep.clock)
 		dl_clock_start(s->dep.clock);
@@ -271,6 +280,8 @@ void dl_super_stop(struct dl_super *s, dl_super_done_fn fn, void *arg)
 	cancel_req(s);
 	flush_waiters(s->start_w, &s->nstart, false, "stopped before it was ready", 0);
 	dl_watch_stop(s->dep.watch);
+	if (s->dep.fswatch)
+		dl_fswatch_stop(s->dep.fswatch);
 	if (s->dep.clock)
 		dl_clock_stop(s->dep.clock);
 	dl_proxy_set_state(s->dep.proxy, 0, "stopping");
@@ -295,6 +306,8 @@ void dl_super_vm_exited(struct dl_super *s, int status)
 	os_unlock(s); /* an update may run before the restart; the restart waits for it */
 	dl_vfsd_stop(&s->vfsd); /* it exits by itself once QEMU is gone; make sure */
 	dl_watch_stop(s->dep.watch);
+	if (s->dep.fswatch)
+		dl_fswatch_stop(s->dep.fswatch);
 	if (s->dep.clock)
 		dl_clock_stop(s->dep.clock);
 	dl_bridge_down(s->dep.bridge);
