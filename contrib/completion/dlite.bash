@@ -91,12 +91,13 @@ _dlite() {
 	config)
 		case $COMP_CWORD in
 		2) COMPREPLY=($(compgen -W "get set --help" -- "$cur")) ;;
-		3) COMPREPLY=($(compgen -W "cpus memory_gib disk_gib hostname share ssh_key socket engine accel network bridge_addr bridge_host dns_port virtiofsd dns_domain port_max_conns port_max_udp" -- "$cur")) ;;
+		3) COMPREPLY=($(compgen -W "cpus memory_gib disk_gib hostname share ssh_key socket engine accel network bridge_addr bridge_host dns_port virtiofsd dns_domain port_max_conns port_max_udp file_events" -- "$cur")) ;;
 		4)
 			case $prev in
 			engine) COMPREPLY=($(compgen -W "qemu hyperkit vfkit" -- "$cur")) ;;
 			accel) COMPREPLY=($(compgen -W "auto kvm hvf tcg" -- "$cur")) ;;
 			network) COMPREPLY=($(compgen -W "user bridged" -- "$cur")) ;;
+			file_events) COMPREPLY=($(compgen -W "on off" -- "$cur")) ;;
 			esac ;;
 		esac
 		;;

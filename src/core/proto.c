@@ -252,6 +252,7 @@ enum dl_ctl_kind dl_ctl_parse(const char *line, struct dl_ctl_req *r)
 	else
 		r->kind = DL_CTL_UNKNOWN;
 	return r->kind;
+}
 
 static const char fsev_letters[] = "cmdft"; /* bit i = letter i */
 
