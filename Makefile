@@ -106,6 +106,12 @@ install: all
 	install -m 0755 $(B)/dlite $(DESTDIR)$(PREFIX)/bin/dlite
 	if [ -f $(B)/dlite-agent ]; then install -m 0755 $(B)/dlite-agent $(DESTDIR)$(PREFIX)/lib/dlite/dlite-agent; fi
 	if [ -d $(B)/os ]; then rm -rf $(DESTDIR)$(PREFIX)/lib/dlite/os && cp -RL $(B)/os $(DESTDIR)$(PREFIX)/lib/dlite/os; fi
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0644 contrib/man/dlite.1 $(DESTDIR)$(PREFIX)/share/man/man1/dlite.1
+	install -m 0644 contrib/completion/dlite.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/dlite
+	install -m 0644 contrib/completion/_dlite $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_dlite
+	install -m 0644 contrib/completion/dlite.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/dlite.fish
 
 # Debian package (build/deb/dlite_VERSION_ARCH.deb) from the built image
 deb: $(B)/os/manifest.json
