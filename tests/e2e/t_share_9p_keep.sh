@@ -50,9 +50,12 @@ docker exec keep sh -c "dd if=/dev/urandom of=/in/rand bs=1M count=64 2>/dev/nul
 	fail "sequential write, read and removal of $SEQ_MIB MiB on the share"
 [ ! -e "$T/s/f" ] || fail "the removed file is still on the host"
 rm "$T/s/mark"
-docker exec keep sh -c "$drop; touch /s/mark && tar -xf /in/tree.tar -C /s && sync" || fail "untar into the share"
+docker exec keep sh -c "$drop; touch /s/mark && tar -xf /in/tree.tar -C /s && sync && touch /s/done" ||
+	fail "untar into the share"
 secs=$(( $(date +%s) - start ))
 stop_hogs
+# docker exec exits 0 for a command still running when its stream ends early
+[ -e "$T/s/done" ] || fail "docker exec returned before the untar had finished"
 [ -e "$T/s/mark" ] || fail "the marker written again by the guest vanished from the host"
 
 (cd "$T/s/tree" && find . -type f | sed 's|^\./||' | sort) >"$T/host"
