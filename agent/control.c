@@ -224,34 +224,15 @@ static void do_status(struct ctl *c)
 	      safe(g.docker_version), safe(g.image_version));
 }
 
-/* "time SEC.NSEC" (NSEC optional, up to 9 digits). */
-static void do_time(struct ctl *c, const char *arg)
+/* "time SEC.NSEC", parsed by dl_ctl_parse (src/core/proto.c). */
+static void do_time(struct ctl *c, const struct dl_ctl_req *r)
 {
-	struct timespec ts = { 0 };
-	char *end;
+	struct timespec ts = { .tv_sec = (time_t)r->sec, .tv_nsec = r->nsec };
 
 	if (!g.pid1) {
 		reply(c, "err time is only set inside the VM");
 		return;
 	}
-	errno = 0;
-	long long sec = strtoll(arg, &end, 10);
-	if (errno || end == arg || sec < 0) {
-		reply(c, "err bad time");
-		return;
-	}
-	if (*end == '.') {
-		const char *p = end + 1;
-		long mult = 100000000;
-		for (; *p >= '0' && *p <= '9' && mult > 0; p++, mult /= 10)
-			ts.tv_nsec += (*p - '0') * mult;
-		end = (char *)p;
-	}
-	if (*end) {
-		reply(c, "err bad time");
-		return;
-	}
-	ts.tv_sec = (time_t)sec;
 	if (clock_settime(CLOCK_REALTIME, &ts) < 0) {
 		reply(c, "err clock_settime: %s", strerror(errno));
 		return;
@@ -286,31 +267,39 @@ static void do_ready(struct ctl *c)
 		reply(c, "err out of memory");
 }
 
-static void handle_line(struct ctl *c, char *line)
+static void handle_line(struct ctl *c, const char *line)
 {
-	size_t n = strlen(line);
+	struct dl_ctl_req r;
+	struct timespec ts;
 
-	if (n && line[n - 1] == '\r')
-		line[--n] = '\0';
-	if (strcmp(line, "ping") == 0)
+	switch (dl_ctl_parse(line, &r)) {
+	case DL_CTL_PING:
 		reply(c, "ok pong");
-	else if (strcmp(line, "ready") == 0)
+		break;
+	case DL_CTL_READY:
 		do_ready(c);
-	else if (strcmp(line, "status") == 0)
+		break;
+	case DL_CTL_STATUS:
 		do_status(c);
-	else if (strncmp(line, "time ", 5) == 0)
-		do_time(c, line + 5);
-	else if (strcmp(line, "gettime") == 0) {
-		struct timespec ts;
+		break;
+	case DL_CTL_TIME:
+		do_time(c, &r);
+		break;
+	case DL_CTL_BADTIME:
+		reply(c, g.pid1 ? "err bad time" : "err time is only set inside the VM");
+		break;
+	case DL_CTL_GETTIME:
 		clock_gettime(CLOCK_REALTIME, &ts);
 		reply(c, "ok %lld.%09ld", (long long)ts.tv_sec, ts.tv_nsec);
-	}
-	else if (strcmp(line, "poweroff") == 0) {
+		break;
+	case DL_CTL_POWEROFF:
 		reply(c, "ok");
 		flush(c);
 		agent_poweroff("control request");
-	} else
+		break;
+	default:
 		reply(c, "err unknown request");
+	}
 }
 
 /* Take complete lines out of the input buffer while no reply is pending

@@ -5,6 +5,7 @@
  * Plain ioctls: no ip(8), no netlink library.  Failures are logged only.
  */
 #include "agent.h"
+#include "cmdline.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -28,38 +29,11 @@ const char *cmdline_get(const char *key)
 {
 	static char *cmdline;
 	static char value[4096];
-	char pat[64];
 
 	if (!cmdline)
 		cmdline = read_file("/proc/cmdline", 8192, NULL);
-	if (!cmdline || snprintf(pat, sizeof(pat), "dlite.%s=", key) >= (int)sizeof(pat))
-		return NULL;
-	size_t plen = strlen(pat);
-	for (const char *p = cmdline; (p = strstr(p, pat)); p += plen) {
-		if (p != cmdline && p[-1] != ' ')
-			continue;
-		p += plen;
-		size_t n = strcspn(p, " \n");
-		if (n >= sizeof(value))
-			return NULL;
-		/* returned copies are short-lived: callers strdup what they keep.
-		 * The host percent-encodes values (a share path may hold spaces). */
-		size_t o = 0;
-		for (size_t i = 0; i < n; i++) {
-			int hi, lo;
-			if (p[i] == '%' && i + 2 < n &&
-			    (hi = dl_hexval((uint8_t)p[i + 1])) >= 0 && (lo = dl_hexval((uint8_t)p[i + 2])) >= 0 &&
-			    (hi || lo)) {
-				value[o++] = (char)(hi << 4 | lo);
-				i += 2;
-			} else {
-				value[o++] = p[i];
-			}
-		}
-		value[o] = '\0';
-		return value;
-	}
-	return NULL;
+	/* returned copies are short-lived: callers strdup what they keep */
+	return dl_cmdline_get(cmdline, key, value, sizeof(value));
 }
 
 static char *cmdline_dup(const char *key)

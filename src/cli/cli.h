@@ -29,6 +29,7 @@ struct dl_cmd {
 CMD(install); CMD(uninstall); CMD(start); CMD(stop); CMD(restart); CMD(status); CMD(ip);
 CMD(ssh); CMD(logs); CMD(update); CMD(rebuild); CMD(config); CMD(version); CMD(daemon);
 CMD(chan);
+CMD(helper);
 #undef CMD
 
 /* util.c */

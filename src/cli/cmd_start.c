@@ -64,8 +64,12 @@ static int do_start(struct dl_ctx *ctx, struct dl_err *e)
 		return -1;
 	if (cli_request(ctx, "start", START_TIMEOUT_MS, &j, e) < 0)
 		return -1;
-	printf("dlite: started in %.1f s; docker answers at unix://%s\n", cli_now() - t0,
-	       ctx->cfg.socket);
+	if (json_is_true(json_object_get(j, "joined")))
+		printf("dlite: already being started (another `dlite start`); up after %.1f s; docker "
+		       "answers at unix://%s\n", cli_now() - t0, ctx->cfg.socket);
+	else
+		printf("dlite: started in %.1f s; docker answers at unix://%s\n", cli_now() - t0,
+		       ctx->cfg.socket);
 	json_decref(j);
 	return 0;
 }

@@ -30,9 +30,9 @@ static int require_stopped(struct dl_ctx *ctx, const char *cmd, struct dl_err *e
 static int exec_update(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
 	static const struct option opts[] = { { "version", 1, 0, 'v' }, { "os", 1, 0, 'O' },
-					      { "rollback", 0, 0, 'R' }, { "help", 0, 0, 'h' },
-					      { 0, 0, 0, 0 } };
-	const char *version = NULL, *os = NULL;
+					      { "rollback", 0, 0, 'R' }, { "sha256", 1, 0, 'P' },
+					      { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+	const char *version = NULL, *os = NULL, *pin = NULL;
 	int c, rollback = 0;
 	char src[4096], staged[1200];
 	struct dl_manifest m, old;
@@ -44,7 +44,8 @@ static int exec_update(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 		case 'v': version = optarg; break;
 		case 'O': os = optarg; break;
 		case 'R': rollback = 1; break;
-		case 'h': printf("usage: dlite update [-v VERSION | --os PATH|URL | --rollback]\n"); return 0;
+		case 'P': pin = optarg; break;
+		case 'h': printf("usage: dlite update [-v VERSION | --os PATH|URL [--sha256 HEX] | --rollback]\n"); return 0;
 		case ':': return dl_fail(e, 0, "flag %s needs a value", argv[optind - 1]);
 		default: return dl_fail(e, 0, "unknown flag %s; see `dlite update --help`", argv[optind - 1]);
 		}
@@ -54,6 +55,12 @@ static int exec_update(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 		return -1;
 	if (rollback + !!version + !!os > 1)
 		return dl_fail(e, 0, "give only one of -v, --os and --rollback");
+	if (pin && (rollback || os_check_pin(pin, e) < 0))
+		return rollback ? dl_fail(e, 0, "--sha256 pins a download; not with --rollback") : -1;
+	/* no crash restart of the VM, no other update while the images move */
+	int lock cleanup_close = os_lock(ctx->paths.os_lock, e);
+	if (lock < 0)
+		return -1;
 	if (rollback) {
 		snprintf(staged, sizeof(staged), "%s.new", ctx->paths.os_dir);
 		if (dl_manifest_verify(ctx->paths.os_prev, &m, e) < 0)
@@ -70,7 +77,7 @@ static int exec_update(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 		return -1;
 	if (dl_manifest_read(ctx->paths.os_dir, &old, NULL) < 0)
 		snprintf(old.image_version, sizeof(old.image_version), "none");
-	if (os_stage(src, version, ctx->paths.os_dir, &m, e) < 0)
+	if (os_stage(src, version, ctx->paths.os_dir, pin, &m, e) < 0)
 		return -1;
 	snprintf(staged, sizeof(staged), "%s.new", ctx->paths.os_dir);
 	if (os_swap_in(staged, ctx->paths.os_dir, ctx->paths.os_prev, e) < 0)
@@ -99,6 +106,9 @@ static int exec_rebuild(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 	snprintf(q, sizeof(q), "Replace %s with a fresh empty %d GiB disk? All images, containers "
 			       "and volumes will be lost", ctx->paths.disk, ctx->cfg.disk_gib);
 	if (cli_confirm(q, yes, e) < 0)
+		return -1;
+	int lock cleanup_close = os_lock(ctx->paths.os_lock, e);
+	if (lock < 0)
 		return -1;
 	/* the new disk is complete before the old one goes */
 	snprintf(tmp, sizeof(tmp), "%s.new", ctx->paths.disk);

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <dirent.h>
@@ -21,7 +23,92 @@
 
 static int is_url(const char *s)
 {
-	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8) || !strncmp(s, "file://", 7);
+	return !strncasecmp(s, "https://", 8) || !strncasecmp(s, "file://", 7);
+}
+
+int os_check_source(const char *src, struct dl_err *e)
+{
+	if (strncasecmp(src, "http://", 7) == 0)
+		return dl_fail(e, 0, "%.200s: plain http:// is refused (anyone on the path could swap "
+				     "the image and its hashes); use https://, file:// or a local folder",
+			       src);
+	if (strstr(src, "://") && !is_url(src))
+		return dl_fail(e, 0, "%.200s: only https:// and file:// URLs (or a local folder) are "
+				     "accepted", src);
+	return 0;
+}
+
+int os_check_pin(const char *pin, struct dl_err *e)
+{
+	size_t n = 0;
+
+	while (pin[n] && strchr("0123456789abcdefABCDEF", pin[n]))
+		n++;
+	if (n != 64 || pin[n])
+		return dl_fail(e, 0, "--sha256 %.80s: give the 64 hex digits of manifest.json's sha256 "
+				     "(`sha256sum manifest.json`)", pin);
+	return 0;
+}
+
+int os_lock(const char *lock_path, struct dl_err *e)
+{
+	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return dl_fail(e, errno, "cannot open the lock %s", lock_path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = errno;
+		close(fd);
+		if (err == EWOULDBLOCK)
+			return dl_fail(e, 0, "the VM is running or restarting, or another update or "
+					     "rebuild is under way; run `dlite stop` first, then retry");
+		return dl_fail(e, err, "cannot lock %s", lock_path);
+	}
+	return fd;
+}
+
+static int fsync_path(const char *path, int flags)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
+
+	if (fd < 0)
+		return -1;
+	int r = fsync(fd);
+	if (r < 0 && (errno == EINVAL || errno == ENOTSUP || errno == EROFS))
+		r = 0; /* a file system that cannot sync a directory */
+	int err = errno;
+	close(fd);
+	errno = err;
+	return r;
+}
+
+/* The folder holding path ("." when none). */
+static void parent_of(const char *path, char *out, size_t n)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(out, n, ".");
+	else if (slash == path)
+		snprintf(out, n, "/");
+	else
+		snprintf(out, n, "%.*s", (int)(slash - path), path);
+}
+
+/* Swap two directory entries atomically; -1 with EINVAL/ENOSYS/ENOTSUP where
+ * the system or file system cannot. */
+static int exchange(const char *a, const char *b)
+{
+#if defined(__linux__) && defined(RENAME_EXCHANGE)
+	return renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE);
+#elif defined(__APPLE__) && defined(RENAME_SWAP)
+	return renamex_np(a, b, RENAME_SWAP);
+#else
+	(void)a;
+	(void)b;
+	errno = ENOSYS;
+	return -1;
+#endif
 }
 
 struct progress {
@@ -94,6 +181,14 @@ static int fetch(const char *url, const char *dest, const char *name, struct dl_
 		return dl_fail(e, ENOMEM, "curl_easy_init");
 	}
 	lc.setopt(c, CURLOPT_URL, url);
+	/* https and file only, redirects to https only: never plain http */
+	if (lc.setopt(c, CURLOPT_PROTOCOLS_STR, "https,file") != CURLE_OK ||
+	    lc.setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https") != CURLE_OK) {
+		lc.cleanup(c);
+		fclose(f);
+		return dl_fail(e, 0, "this libcurl is older than 7.85 and cannot be limited to "
+				     "https; update libcurl, or pass --os with a local folder");
+	}
 	lc.setopt(c, CURLOPT_WRITEDATA, f);
 	lc.setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	lc.setopt(c, CURLOPT_FAILONERROR, 1L);
@@ -106,6 +201,11 @@ static int fetch(const char *url, const char *dest, const char *name, struct dl_
 	lc.cleanup(c);
 	if (pr.tty)
 		fputc('\n', stderr);
+	if (rc == CURLE_OK && (fflush(f) != 0 || fsync(fileno(f)) < 0)) {
+		int err = errno;
+		fclose(f);
+		return dl_fail(e, err, "cannot write %s", dest);
+	}
 	if (fclose(f) != 0 && rc == CURLE_OK)
 		return dl_fail(e, errno, "cannot write %s", dest);
 	if (rc != CURLE_OK)
@@ -161,7 +261,24 @@ int os_rmdir(const char *dir)
 	return rmdir(dir);
 }
 
-int os_install(const char *src, const char *dest, struct dl_manifest *m, struct dl_err *e)
+/* --sha256: manifest.json (as fetched or copied) must hash to pin. */
+static int check_pin(const char *path, const char *src, const char *pin, struct dl_err *e)
+{
+	char hex[65];
+
+	if (!pin)
+		return 0;
+	if (dl_sha256_file(path, hex, e) < 0)
+		return -1;
+	if (strcasecmp(hex, pin) != 0)
+		return dl_fail(e, 0, "the manifest.json of %.200s has sha256 %s, not the --sha256 "
+				     "given (%.64s): refused; check where the image comes from", src,
+			       hex, pin);
+	return 0;
+}
+
+int os_install(const char *src, const char *dest, const char *pin, struct dl_manifest *m,
+	       struct dl_err *e)
 {
 	char tmp[4200], path[4400], from[4400];
 	char *text = NULL;
@@ -169,6 +286,8 @@ int os_install(const char *src, const char *dest, struct dl_manifest *m, struct 
 	char **files = NULL;
 	int r = -1;
 
+	if (os_check_source(src, e) < 0 || (pin && os_check_pin(pin, e) < 0))
+		return -1;
 	snprintf(tmp, sizeof(tmp), "%s.new", dest);
 	os_rmdir(tmp);
 	if (mkdir(tmp, 0755) < 0)
@@ -184,7 +303,7 @@ int os_install(const char *src, const char *dest, struct dl_manifest *m, struct 
 		snprintf(from, sizeof(from), "%s/manifest.json", base);
 		snprintf(path, sizeof(path), "%s/manifest.json", tmp);
 		fprintf(stderr, "dlite: downloading the OS image from %s\n", base);
-		if (fetch(from, path, "manifest", e) < 0)
+		if (fetch(from, path, "manifest", e) < 0 || check_pin(path, base, pin, e) < 0)
 			goto out;
 		if (dl_read_file(path, &text, &len, 1 << 20, e) < 0)
 			goto out;
@@ -202,6 +321,8 @@ int os_install(const char *src, const char *dest, struct dl_manifest *m, struct 
 			dl_err_wrap(e, "no OS image at %s; run `make image` or give --os PATH|URL", src);
 			goto out;
 		}
+		if (check_pin(from, src, pin, e) < 0)
+			goto out;
 		if (!(files = dl_manifest_files(text, len, e)))
 			goto out;
 		snprintf(path, sizeof(path), "%s/manifest.json", tmp);
@@ -216,6 +337,11 @@ int os_install(const char *src, const char *dest, struct dl_manifest *m, struct 
 	}
 	if (dl_manifest_verify(tmp, m, e) < 0)
 		goto out;
+	/* every file was fsync'd; now the folder's entries */
+	if (fsync_path(tmp, O_DIRECTORY) < 0) {
+		dl_fail(e, errno, "cannot sync %s", tmp);
+		goto out;
+	}
 	r = 0;
 out:
 	if (files)
@@ -230,6 +356,38 @@ out:
 
 int os_swap_in(const char *staged, const char *current, const char *previous, struct dl_err *e)
 {
+	char dir[4200];
+	struct stat st;
+
+	parent_of(current, dir, sizeof(dir));
+	if (lstat(current, &st) < 0) {
+		/* first install: nothing to keep */
+		if (rename(staged, current) < 0)
+			return dl_fail(e, errno, "cannot install %s", current);
+		fsync_path(dir, O_DIRECTORY);
+		return 0;
+	}
+	if (exchange(staged, current) == 0) {
+		/* current is the new image; staged holds the old one */
+		if (fsync_path(dir, O_DIRECTORY) < 0)
+			return dl_fail(e, errno, "cannot sync %s", dir);
+		if (lstat(previous, &st) == 0) {
+			if (exchange(staged, previous) < 0)
+				return dl_fail(e, errno, "installed %s but cannot keep the old image as %s",
+					       current, previous);
+			fsync_path(dir, O_DIRECTORY);
+			os_rmdir(staged); /* the image before the previous one */
+		} else if (rename(staged, previous) < 0) {
+			return dl_fail(e, errno, "installed %s but cannot keep the old image as %s",
+				       current, previous);
+		}
+		fsync_path(dir, O_DIRECTORY);
+		return 0;
+	}
+	if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+		return dl_fail(e, errno, "cannot install %s", current);
+	/* no exchange on this file system: previous goes only after the new
+	 * image is complete, and only current's rename leaves a gap */
 	os_rmdir(previous);
 	if (rename(current, previous) < 0 && errno != ENOENT)
 		return dl_fail(e, errno, "cannot move %s aside", current);
@@ -238,6 +396,7 @@ int os_swap_in(const char *staged, const char *current, const char *previous, st
 		rename(previous, current);
 		return dl_fail(e, err, "cannot install %s", current);
 	}
+	fsync_path(dir, O_DIRECTORY);
 	return 0;
 }
 
@@ -245,21 +404,21 @@ int os_source(const char *os, const char *version, char *out, size_t n, struct d
 {
 	if (os) {
 		snprintf(out, n, "%s", os);
-		return 0;
+		return os_check_source(out, e);
 	}
 	if (version && getenv("DLITE_OS_URL")) {
 		snprintf(out, n, "%s/%s/", getenv("DLITE_OS_URL"), version);
-		return 0;
+		return os_check_source(out, e);
 	}
 	return cli_default_os(out, n, e);
 }
 
-int os_stage(const char *src, const char *version, const char *dest, struct dl_manifest *m,
-	     struct dl_err *e)
+int os_stage(const char *src, const char *version, const char *dest, const char *pin,
+	     struct dl_manifest *m, struct dl_err *e)
 {
 	char staged[4200];
 
-	if (os_install(src, dest, m, e) < 0)
+	if (os_install(src, dest, pin, m, e) < 0)
 		return -1;
 	if (version && strcmp(version, m->image_version) != 0) {
 		snprintf(staged, sizeof(staged), "%s.new", dest);

@@ -45,6 +45,10 @@ int cli_hosts_edit(const char *addr, const char *hostname, struct dl_err *e)
 
 	if (dl_syspath(path, sizeof(path), "/etc/hosts", e) < 0)
 		return -1;
+	/* held from the read to the rename: two edits never lose each other's line */
+	int lock cleanup_close = dl_file_lock(path, e);
+	if (lock < 0)
+		return dl_err_wrap(e, "%s", addr ? "cannot add the hosts line" : "cannot remove the hosts line");
 	if (access(path, F_OK) == 0 && dl_read_file(path, &text, &len, 64 << 20, e) < 0)
 		return -1;
 	if (addr)

@@ -26,13 +26,15 @@ static const struct key keys[] = {
 	KS(hostname),		KS(share),		KS(ssh_key),
 	KS(socket),		KS(engine),		KS(accel),
 	KS(network),		KS(bridge_addr),	KS(bridge_host),
-	KI(dns_port, 1, 65535),	KS(virtiofsd),
+	KI(dns_port, 1, 65535),	KS(virtiofsd),		KS(dns_domain),
+	KI(port_max_conns, 1, 1000000), KI(port_max_udp, 1, 1000000),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 const char *const dl_config_keys[] = { "cpus", "memory_gib", "disk_gib", "hostname", "share",
 				       "ssh_key", "socket", "engine", "accel", "network",
-				       "bridge_addr", "bridge_host", "dns_port", "virtiofsd", NULL };
+				       "bridge_addr", "bridge_host", "dns_port", "virtiofsd",
+				       "dns_domain", "port_max_conns", "port_max_udp", NULL };
 
 static const struct key *find_key(const char *name)
 {
@@ -57,6 +59,9 @@ void dl_config_defaults(struct dl_config *c, const char *home, const char *dlite
 	snprintf(c->accel, sizeof(c->accel), "auto");
 	snprintf(c->network, sizeof(c->network), "user");
 	c->dns_port = 5354;
+	c->port_max_conns = 1024;
+	c->port_max_udp = 256;
+	snprintf(c->dns_domain, sizeof(c->dns_domain), "docker");
 }
 
 static int one_of(const char *v, const char *const *set)
@@ -89,6 +94,8 @@ int dl_config_validate(const struct dl_config *c, struct dl_err *e)
 	if (!strchr(c->hostname, '.'))
 		return dl_fail(e, 0, "hostname: \"%s\" needs a domain part, like local.docker",
 			       c->hostname);
+	if (dl_dns_domain_check(c->dns_domain, e) < 0)
+		return -1;
 	if (c->share[0] && c->share[0] != '/')
 		return dl_fail(e, 0, "share: \"%s\" must be an absolute path (or empty for none)",
 			       c->share);

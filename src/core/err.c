@@ -7,6 +7,15 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Messages are one line: a newline or other control byte quoted from the
+ * user's input (a key in config.json, a path) becomes '?'. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 int dl_fail(struct dl_err *e, int errnum, const char *fmt, ...)
 {
 	va_list ap;
@@ -20,6 +29,7 @@ int dl_fail(struct dl_err *e, int errnum, const char *fmt, ...)
 	va_end(ap);
 	if (errnum && n >= 0 && (size_t)n < sizeof(e->msg))
 		snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s", strerror(errnum));
+	one_line(e->msg);
 	return -1;
 }
 
@@ -43,6 +53,7 @@ int dl_err_wrap(struct dl_err *e, const char *fmt, ...)
 	size_t m = strnlen(old, room - 1);
 	memcpy(e->msg + n + 2, old, m);
 	e->msg[n + 2 + m] = '\0';
+	one_line(e->msg);
 	return -1;
 }
 

@@ -158,21 +158,43 @@ int dl_manifest_verify(const char *dir, struct dl_manifest *m, struct dl_err *e)
 char **dl_manifest_files(const char *text, size_t len, struct dl_err *e)
 {
 	json_error_t jerr;
-	json_t *root = json_loadb(text, len, 0, &jerr), *files, *v;
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr), *files, *v;
 	const char *name;
+	const char *need[] = { "vmlinuz", "initrd", "root.erofs" };
 	size_t n = 0;
 
 	if (!root || !json_is_object(files = json_object_get(root, "files"))) {
 		json_decref(root);
-		dl_fail(e, 0, "manifest.json is not valid; check the URL");
+		dl_fail(e, 0, "manifest.json is not valid (%s); rebuild the image or download it again",
+			root ? "no \"files\" object" : jerr.text);
 		return NULL;
 	}
-	char **out = calloc(json_object_size(files) + 1, sizeof(char *));
+	/* checked before any file is fetched: what is listed, how */
+	for (int i = 0; i < 3; i++)
+		if (!json_object_get(files, need[i])) {
+			json_decref(root);
+			dl_fail(e, 0, "manifest.json does not list %s; rebuild the image or download it "
+				"again", need[i]);
+			return NULL;
+		}
 	json_object_foreach(files, name, v) {
-		if (strchr(name, '/') || name[0] == '.' || !json_is_string(v))
-			continue;
-		out[n++] = strdup(name);
+		const char *h = json_string_value(v);
+		if (!h || strlen(h) != 64 || strspn(h, "0123456789abcdef") != 64 ||
+		    strchr(name, '/') || name[0] == '.' || !name[0]) {
+			dl_fail(e, 0, "manifest.json: bad entry \"%.100s\" (a plain file name and the "
+				"64 hex digits of its sha256); rebuild the image", name);
+			json_decref(root);
+			return NULL;
+		}
 	}
+	char **out = calloc(json_object_size(files) + 1, sizeof(char *));
+	if (!out) {
+		json_decref(root);
+		dl_fail(e, ENOMEM, "manifest.json");
+		return NULL;
+	}
+	json_object_foreach(files, name, v)
+		out[n++] = strdup(name);
 	json_decref(root);
 	return out;
 }

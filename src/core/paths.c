@@ -54,6 +54,7 @@ int dl_paths_init(struct dl_paths *p, struct dl_err *e)
 	dl_path_join(p->qmp, sizeof(p->qmp), p->home, "run/qmp.sock", NULL);
 	dl_path_join(p->accel, sizeof(p->accel), p->home, "accel.json", NULL);
 	dl_path_join(p->state, sizeof(p->state), p->home, "run/state.json", NULL);
+	dl_path_join(p->os_lock, sizeof(p->os_lock), p->home, "os.lock", NULL);
 	if (strlen(p->control) >= 104)
 		return dl_fail(e, 0, "DLITE_HOME %s is too long for a unix socket path; choose a "
 				     "shorter one", p->home);

@@ -23,6 +23,8 @@ struct dl_paths {
 	char qmp[DL_PATH_MAX];	     /* run/qmp.sock */
 	char accel[DL_PATH_MAX];     /* accel probe result */
 	char state[DL_PATH_MAX];     /* run/state.json: what the daemon last wrote */
+	char os_lock[DL_PATH_MAX];   /* os.lock: flock'd by update/rebuild (exclusive) and
+				      * by the daemon while a VM runs or respawns (shared) */
 };
 
 int dl_paths_init(struct dl_paths *p, struct dl_err *e);

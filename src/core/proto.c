@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -186,4 +187,65 @@ int dl_token_parse(const uint8_t *data, size_t len, uint8_t token[DL_TOKEN_LEN])
 		token[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
+}
+
+static bool line_is(const char *line, size_t n, const char *word)
+{
+	return n == strlen(word) && memcmp(line, word, n) == 0;
+}
+
+/* "SEC" or "SEC.FRACTION": digits only (no sign, no blanks), SEC < 2^63,
+ * FRACTION up to 9 digits. */
+static int parse_time(const char *s, size_t n, long long *sec, long *nsec)
+{
+	size_t i = 0;
+	unsigned long long v = 0;
+	long ns = 0;
+
+	if (n == 0 || s[0] < '0' || s[0] > '9')
+		return -1;
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+		if (v > (unsigned long long)(INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (i < n && s[i] == '.') {
+		long mult = 100000000;
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+			if (!mult)
+				return -1; /* more than 9 digits */
+			ns += (s[i] - '0') * mult;
+			mult /= 10;
+		}
+	}
+	if (i != n)
+		return -1;
+	*sec = (long long)v;
+	*nsec = ns;
+	return 0;
+}
+
+enum dl_ctl_kind dl_ctl_parse(const char *line, struct dl_ctl_req *r)
+{
+	size_t n = strlen(line);
+
+	memset(r, 0, sizeof(*r));
+	if (n && line[n - 1] == '\r')
+		n--;
+	if (line_is(line, n, "ping"))
+		r->kind = DL_CTL_PING;
+	else if (line_is(line, n, "ready"))
+		r->kind = DL_CTL_READY;
+	else if (line_is(line, n, "status"))
+		r->kind = DL_CTL_STATUS;
+	else if (line_is(line, n, "gettime"))
+		r->kind = DL_CTL_GETTIME;
+	else if (line_is(line, n, "poweroff"))
+		r->kind = DL_CTL_POWEROFF;
+	else if (n >= 5 && memcmp(line, "time ", 5) == 0)
+		r->kind = parse_time(line + 5, n - 5, &r->sec, &r->nsec) == 0 ? DL_CTL_TIME
+									    : DL_CTL_BADTIME;
+	else
+		r->kind = DL_CTL_UNKNOWN;
+	return r->kind;
 }

@@ -95,4 +95,25 @@ int dl_token_parse(const uint8_t *data, size_t len, uint8_t token[DL_TOKEN_LEN])
  * percent-encoded kernel command line values). */
 int dl_hexval(uint8_t c);
 
+/* A request line of the "control" target. */
+enum dl_ctl_kind {
+	DL_CTL_UNKNOWN = 0, /* -> "err unknown request" */
+	DL_CTL_BADTIME,     /* "time" with a malformed value -> "err bad time" */
+	DL_CTL_PING,
+	DL_CTL_READY,
+	DL_CTL_STATUS,
+	DL_CTL_TIME,
+	DL_CTL_GETTIME,
+	DL_CTL_POWEROFF,
+};
+struct dl_ctl_req {
+	enum dl_ctl_kind kind;
+	long long sec; /* DL_CTL_TIME: >= 0 */
+	long nsec;     /* DL_CTL_TIME: 0..999999999 */
+};
+/* Parse one request line (without its newline; a trailing CR is ignored).
+ * "time SEC[.FRACTION]": SEC decimal, FRACTION up to 9 digits. Returns the
+ * kind (also in r->kind). */
+enum dl_ctl_kind dl_ctl_parse(const char *line, struct dl_ctl_req *r);
+
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "daemon/bridge.h"
+#include "daemon/console.h"
 #include "daemon/engine.h"
 #include "daemon/log.h"
 #include "daemon/proxy.h"
@@ -254,6 +255,7 @@ int dl_boot_spawn(struct dl_super *d, struct dl_err *e)
 	}
 	d->share_fs = s.share_path ? s.share_fs : DL_SHARE_NONE;
 	unlink(d->paths->console_log);
+	dl_console_forget();
 	pid_t pid = fork();
 	if (pid < 0) {
 		int err = errno;
@@ -269,6 +271,7 @@ int dl_boot_spawn(struct dl_super *d, struct dl_err *e)
 		setsid();
 		int log = open(d->paths->daemon_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		dl_child_setup(log, 0);
+		dl_bridge_child(d->dep.bridge); /* bridged: QEMU inherits the tap */
 		execvp(argv[0], argv);
 		fprintf(stderr, "dlite: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -278,6 +281,7 @@ int dl_boot_spawn(struct dl_super *d, struct dl_err *e)
 	       dl_accel_name(d->accel), d->probing ? ", probing" : "",
 	       dl_chan_cfg_str(d->chan, chan, sizeof(chan)));
 	dl_argv_free(argv);
+	dl_bridge_spawned(d->dep.bridge); /* QEMU has the tap */
 	dl_engine_spawned(d->base, d->paths, s.engine, pid); /* hyperkit: console pty copy */
 	d->vm_pid = pid;
 	d->adopted = false;
@@ -292,14 +296,6 @@ int dl_boot_spawn(struct dl_super *d, struct dl_err *e)
 
 bool dl_boot_console_reached_agent(const struct dl_super *d)
 {
-	char *text = NULL;
-	size_t len = 0;
-	bool found = false;
-
-	if (dl_read_file(d->paths->console_log, &text, &len, 64u << 20, NULL) == 0) {
-		found = dl_console_reached_agent(text, len);
-		free(text);
-	}
-	return found;
+	return dl_console_reached(d->paths->console_log); /* new bytes only */
 }
 

@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "daemon/guard.h"
 #include "daemon/supervisor.h"
 
 struct dl_ctl {
@@ -47,7 +48,9 @@ static void reply_done(void *arg, bool ok, const char *msg, double seconds)
 {
 	struct bufferevent *bev = arg;
 
-	if (ok)
+	if (ok && msg && !strcmp(msg, "joined")) /* a start that found a boot under way */
+		reply(bev, json_pack("{s:b,s:f,s:b}", "ok", 1, "seconds", seconds, "joined", 1));
+	else if (ok)
 		reply(bev, json_pack("{s:b,s:f}", "ok", 1, "seconds", seconds));
 	else
 		reply(bev, json_pack("{s:b,s:s}", "ok", 0, "error", msg));
@@ -155,6 +158,7 @@ struct dl_ctl *dl_ctl_new(struct event_base *base, const char *path, struct dl_s
 		free(c);
 		return NULL;
 	}
+	dl_listener_guard(base, c->l, "control socket");
 	return c;
 }
 
@@ -162,6 +166,7 @@ void dl_ctl_free(struct dl_ctl *c)
 {
 	if (!c)
 		return;
+	dl_listener_unguard(c->l);
 	evconnlistener_free(c->l);
 	unlink(c->path);
 	free(c);

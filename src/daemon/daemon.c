@@ -25,6 +25,7 @@
 #include "daemon/bridge.h"
 #include "daemon/chan.h"
 #include "daemon/clock.h"
+#include "daemon/console.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
@@ -131,6 +132,7 @@ int dl_daemon_run(const struct dl_paths *paths, const struct dl_config *cfg,
 		sig[i] = evsignal_new(d.base, signos[i], i ? on_quit_signal : on_sigchld, &d);
 		event_add(sig[i], NULL);
 	}
+	dl_console_keep(d.base, paths->console_log, DL_CONSOLE_MAX);
 	dl_log(DL_LOG_INFO, "daemon: pid %d, home %s, docker socket %s", (int)getpid(), paths->home,
 	       cfg->socket);
 	/* a VM the previous daemon left running is taken over, not rebooted */
@@ -148,6 +150,7 @@ out:
 		dl_watch_free(watch);
 	if (proxy)
 		dl_proxy_free(proxy);
+	dl_console_keep(NULL, NULL, 0);
 	for (int i = 0; i < 3; i++)
 		if (sig[i])
 			event_free(sig[i]);

@@ -7,8 +7,7 @@
 
 const char *dl_names_domain(const struct dl_config *cfg)
 {
-	const char *dot = strrchr(cfg->hostname, '.');
-	return dot ? dot + 1 : cfg->hostname;
+	return cfg->dns_domain;
 }
 
 static void vm_addr(const struct dl_config *cfg, char *out, size_t n)

@@ -12,7 +12,8 @@
 struct event_base;
 struct dl_dns_server;
 
-/* The zone: the last label of the hostname ("docker" for local.docker). */
+/* The zone: the config's dns_domain ("docker" by default), never derived
+ * from the hostname (-n dev.local must not take over .local). */
 const char *dl_names_domain(const struct dl_config *cfg);
 /* Pure: a container of the docker listing -> its first IPv4 and first
  * global IPv6 address over its networks (NULL when it has none). */

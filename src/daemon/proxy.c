@@ -246,7 +246,7 @@ static void refuse_start(struct pconn *c, const char *why_log)
 	c->state = C_REFUSE_READ;
 	p->st.refused++;
 	if (why_log)
-		dl_log(DL_LOG_WARN, "docker.sock: %s: answering 503", why_log);
+		dl_log_rl(DL_LOG_WARN, "docker.sock 503", "docker.sock: %s: answering 503", why_log);
 	/* the ev is assigned by refuse_arm; give it a base first */
 	event_assign(&c->rf->ev, p->base, -1, 0, refuse_cb, c);
 	refuse_arm(c, EV_READ, REFUSE_HEAD_MS);
@@ -293,8 +293,8 @@ static void on_open(int fd, int err, void *arg)
 		 * shedding load, a connection reset in slirp); try once more before
 		 * telling the client the engine is unavailable */
 		if (c->p->vm_up && ++c->tries < 2) {
-			dl_log(DL_LOG_WARN, "docker.sock: channel open failed (%s); retrying",
-			       err == EPROTO ? "closed by the agent" : strerror(err));
+			dl_log_rl(DL_LOG_WARN, "docker.sock retry", "docker.sock: channel open failed (%s); retrying",
+				  err == EPROTO ? "closed by the agent" : strerror(err));
 			if (dl_chan_open(c->p->base, c->p->cfg, "docker", on_open, c) == 0)
 				return;
 		}

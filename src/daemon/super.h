@@ -19,6 +19,7 @@ enum dl_vmstate { ST_STOPPED, ST_STARTING, ST_RUNNING, ST_STOPPING };
 struct waiter {
 	dl_super_done_fn fn;
 	void *arg;
+	bool joined; /* a start that found a boot under way */
 };
 
 struct dl_super {
@@ -48,9 +49,15 @@ struct dl_super {
 	struct dl_chan_req *req; /* the one request in flight: ready, status, poweroff */
 	char docker_version[64], last_error[512];
 	struct dl_manifest manifest;
+	int os_lock; /* paths->os_lock held shared from a VM's spawn to its exit; -1 */
+	bool lock_wait_logged;
 };
 
 double dl_now(void); /* CLOCK_MONOTONIC seconds */
+
+/* supervisor.c: take paths->os_lock shared (held until the VM exits); -2
+ * when `dlite update`/`rebuild` holds it, -1 on other errors, with *e. */
+int dl_super_os_lock(struct dl_super *s, struct dl_err *e);
 
 /* boot.c: write the token and initrd, build the argv, fork the VM (and
  * virtiofsd); fills s->chan, s->vm_pid, s->accel...  0 or -1 with *e. */

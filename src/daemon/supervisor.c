@@ -14,10 +14,12 @@
  * time (s->req).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,7 +54,7 @@ double dl_now(void)
 
 /* ---- waiters ---- */
 
-static void add_waiter(struct waiter *w, int *n, dl_super_done_fn fn, void *arg)
+static void add_waiter(struct waiter *w, int *n, dl_super_done_fn fn, void *arg, bool joined)
 {
 	if (!fn)
 		return;
@@ -60,7 +62,7 @@ static void add_waiter(struct waiter *w, int *n, dl_super_done_fn fn, void *arg)
 		fn(arg, false, "too many waiting clients", 0);
 		return;
 	}
-	w[(*n)++] = (struct waiter){ fn, arg };
+	w[(*n)++] = (struct waiter){ fn, arg, joined };
 }
 
 static void flush_waiters(struct waiter *w, int *n, bool ok, const char *msg, double seconds)
@@ -71,7 +73,7 @@ static void flush_waiters(struct waiter *w, int *n, bool ok, const char *msg, do
 	memcpy(copy, w, sizeof(*w) * (size_t)k);
 	*n = 0; /* a callback may add a waiter again */
 	for (int i = 0; i < k; i++)
-		copy[i].fn(copy[i].arg, ok, msg, seconds);
+		copy[i].fn(copy[i].arg, ok, ok && copy[i].joined ? "joined" : msg, seconds);
 }
 
 void dl_super_forget(struct dl_super *s, void *arg)
@@ -105,11 +107,54 @@ void dl_super_tick_in(struct dl_super *s, int ms)
 	evtimer_add(s->tick, &tv);
 }
 
+/* The OS lock, shared: `dlite update`/`rebuild` take it exclusively while
+ * they swap the image or the disk, so a VM never starts (nor crash-restarts)
+ * from half-swapped files, and they refuse while a VM runs.  -2 when one of
+ * them holds it. */
+int dl_super_os_lock(struct dl_super *s, struct dl_err *e)
+{
+	if (s->os_lock >= 0)
+		return 0;
+	int fd = open(s->paths->os_lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return dl_fail(e, errno, "cannot open the lock %s", s->paths->os_lock);
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0) {
+		int err = errno;
+		close(fd);
+		if (err != EWOULDBLOCK)
+			return dl_fail(e, err, "cannot lock %s", s->paths->os_lock);
+		dl_fail(e, 0, "`dlite update` or `dlite rebuild` is under way; start again when it "
+			      "is done");
+		return -2;
+	}
+	s->os_lock = fd;
+	return 0;
+}
+
+static void os_unlock(struct dl_super *s)
+{
+	if (s->os_lock >= 0)
+		close(s->os_lock);
+	s->os_lock = -1;
+}
+
 static void spawn(struct dl_super *s)
 {
 	struct dl_err e = { 0 };
 
-	if (dl_boot_spawn(s, &e) < 0) {
+	int lr = dl_super_os_lock(s, &e);
+	if (lr == -2 && s->t_restart < 0) {
+		/* a crash restart waits for the update/rebuild to finish */
+		if (!s->lock_wait_logged)
+			dl_log(DL_LOG_INFO, "vm: restart waits: %s", e.msg);
+		s->lock_wait_logged = true;
+		s->t_restart = dl_now() + 1;
+		dl_super_tick_in(s, 1000);
+		return;
+	}
+	s->lock_wait_logged = false;
+	if (lr < 0 || dl_boot_spawn(s, &e) < 0) {
+		os_unlock(s);
 		dl_log(DL_LOG_ERR, "vm: %s", e.msg);
 		snprintf(s->last_error, sizeof(s->last_error), "%s", e.msg);
 		s->want_up = false;
@@ -131,7 +176,7 @@ void dl_super_start(struct dl_super *s, dl_super_done_fn fn, void *arg)
 			fn(arg, false, "dlite is stopping; try again when `dlite stop` returns", 0);
 		return;
 	}
-	add_waiter(s->start_w, &s->nstart, fn, arg);
+	add_waiter(s->start_w, &s->nstart, fn, arg, s->state == ST_STARTING);
 	s->want_up = true;
 	s->crashes = 0;
 	if (s->state == ST_STARTING)
@@ -217,7 +262,7 @@ void dl_super_stop(struct dl_super *s, dl_super_done_fn fn, void *arg)
 			fn(arg, false, "dlite is not running", 0);
 		return;
 	}
-	add_waiter(s->stop_w, &s->nstop, fn, arg);
+	add_waiter(s->stop_w, &s->nstop, fn, arg, false);
 	s->want_up = false;
 	if (s->state == ST_STOPPING)
 		return;
@@ -245,6 +290,7 @@ void dl_super_vm_exited(struct dl_super *s, int status)
 	s->vm_pid = 0;
 	s->adopted = false;
 	s->state = ST_STOPPED;
+	os_unlock(s); /* an update may run before the restart; the restart waits for it */
 	dl_vfsd_stop(&s->vfsd); /* it exits by itself once QEMU is gone; make sure */
 	dl_watch_stop(s->dep.watch);
 	if (s->dep.clock)
@@ -296,8 +342,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	case ST_STOPPED:
 		if (s->want_up && s->t_restart > 0) {
 			if (t >= s->t_restart) {
-				s->t_restart = 0;
+				s->t_restart = -1; /* spawn(): a restart, may wait for the OS lock */
 				spawn(s);
+				if (s->t_restart < 0)
+					s->t_restart = 0;
 			} else {
 				dl_super_tick_in(s, (int)((s->t_restart - t) * 1000) + 1);
 			}
@@ -422,6 +470,7 @@ struct dl_super *dl_super_new(struct event_base *base, const struct dl_paths *pa
 	s->chan = chan;
 	s->dep = *deps;
 	s->pidfd = -1;
+	s->os_lock = -1;
 	s->tick = evtimer_new(base, on_tick, s);
 	return s;
 }

@@ -47,7 +47,9 @@ struct dl_super *dl_super_new(struct event_base *base, const struct dl_paths *pa
  * none. */
 bool dl_super_adopt(struct dl_super *s);
 
-/* Replies to a start or stop: ok, or the message; seconds it took. */
+/* Replies to a start or stop: ok, or the message; seconds it took.  On
+ * success msg is NULL, or "joined" for a start that found a boot under way
+ * (two `dlite start` at once: one starts the VM, the other says it waited). */
 typedef void (*dl_super_done_fn)(void *arg, bool ok, const char *msg, double seconds);
 /* fn may be NULL (nobody waits). */
 void dl_super_start(struct dl_super *s, dl_super_done_fn fn, void *arg);

@@ -311,6 +311,8 @@ struct dl_watch *dl_watch_new(struct event_base *base, const struct dl_config *c
 		return dl_fail(e, errno, "pipe"), NULL;
 	}
 	w->ports = dl_ports_new(base, NULL); /* channel set by dl_watch_start() */
+	if (w->ports)
+		dl_ports_set_caps(w->ports, (unsigned)cfg->port_max_conns, (unsigned)cfg->port_max_udp);
 	/* bridged: the responder's address lives on the bridge, which exists
 	 * while the VM runs; dl_watch_start() opens it then */
 	if (!bridged(w)) {

@@ -1,14 +1,29 @@
 #include "atomic.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Linux and macOS spell the xattr calls differently (macOS: position and
+ * options arguments). */
+#ifdef __APPLE__
+#define x_list(p, b, n) listxattr(p, b, n, 0)
+#define x_get(p, k, b, n) getxattr(p, k, b, n, 0, 0)
+#define x_fset(fd, k, b, n) fsetxattr(fd, k, b, n, 0, 0)
+#else
+#define x_list(p, b, n) listxattr(p, b, n)
+#define x_get(p, k, b, n) getxattr(p, k, b, n)
+#define x_fset(fd, k, b, n) fsetxattr(fd, k, b, n, 0)
+#endif
 
 #ifndef O_DIRECTORY
 #define O_DIRECTORY 0
@@ -73,6 +88,107 @@ static const char *hint(int err)
 	default:
 		return "check";
 	}
+}
+
+/*
+ * Copy every extended attribute of src onto the open temp file: user.*,
+ * security.selinux (the SELinux label), system.posix_acl_access (the ACL),
+ * com.apple.* ... so that the replacement is the same file to everyone but
+ * its bytes.  An attribute that cannot be set here (no privilege, a file
+ * system without xattrs) refuses the write: the original stays as it is.
+ */
+static int copy_xattrs(const char *src, int dst, const char *path, struct dl_err *e)
+{
+	char *names = NULL, *val = NULL;
+	ssize_t n = x_list(src, NULL, 0);
+	int r = -1;
+
+	if (n < 0 && (errno == ENOTSUP || errno == ENOSYS))
+		return 0; /* the original cannot have any */
+	if (n < 0)
+		return dl_fail(e, errno, "cannot write %s: cannot list its extended attributes", path);
+	if (n == 0)
+		return 0;
+	if (!(names = malloc((size_t)n + 1)) || (n = x_list(src, names, (size_t)n)) < 0) {
+		dl_fail(e, errno ? errno : ENOMEM, "cannot write %s: cannot list its extended attributes",
+			path);
+		goto out;
+	}
+	names[n] = '\0';
+	for (char *k = names; k < names + n; k += strlen(k) + 1) {
+		ssize_t vn = x_get(src, k, NULL, 0);
+		if (vn < 0 && errno == ENODATA)
+			continue; /* removed meanwhile */
+		free(val);
+		val = vn >= 0 ? malloc((size_t)vn + 1) : NULL;
+		if (vn < 0 || !val || (vn = x_get(src, k, val, (size_t)vn)) < 0) {
+			dl_fail(e, errno ? errno : ENOMEM, "cannot write %s: cannot read its extended "
+				"attribute %s", path, k);
+			goto out;
+		}
+		if (x_fset(dst, k, val, (size_t)vn) < 0) {
+			dl_fail(e, errno, "cannot write %s: its extended attribute %s (ACL, SELinux label "
+				"or other) cannot be kept on a new copy, so it is left unchanged; run it as "
+				"root, or edit it by hand", path, k);
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	free(names);
+	free(val);
+	return r;
+}
+
+int dl_file_lock(const char *path, struct dl_err *e)
+{
+	char target[PATH_MAX], dir[PATH_MAX];
+	struct stat a, b;
+
+	for (int tries = 0; tries < 400; tries++) { /* 400 x 25 ms: 10 s */
+		if (!realpath(path, target)) {
+			if (errno != ENOENT || strlen(path) >= sizeof(target))
+				return dl_fail(e, errno, "cannot lock %s", path);
+			strcpy(target, path);
+		}
+		/* the file, or its folder while it does not exist */
+		bool missing = stat(target, &a) < 0;
+		const char *obj = target;
+		if (missing) {
+			const char *slash = strrchr(target, '/');
+			size_t dn = !slash ? 0 : slash == target ? 1 : (size_t)(slash - target);
+			snprintf(dir, sizeof(dir), "%.*s", dn ? (int)dn : 1, dn ? target : ".");
+			obj = dir;
+		}
+		int fd = open(obj, O_RDONLY | O_CLOEXEC | (missing ? O_DIRECTORY : 0));
+		if (fd < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue; /* changed under us: look again */
+			return dl_fail(e, errno, "cannot lock %s: cannot open %s", path, obj);
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			int err = errno;
+			close(fd);
+			if (err != EWOULDBLOCK)
+				return dl_fail(e, err, "cannot lock %s", path);
+			struct timespec ts = { 0, 25000000 };
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		/* still the file the path names (an edit renames a new one in)? */
+		bool now_missing = stat(target, &b) < 0;
+		if (now_missing == missing &&
+		    (missing || (fstat(fd, &a) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)))
+			return fd;
+		close(fd);
+	}
+	return dl_fail(e, 0, "cannot lock %s: another dlite has been editing it for 10 s; retry", path);
+}
+
+void dl_file_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
 }
 
 int dl_atomic_write(const char *path, const void *data, size_t len, mode_t mode_if_new,
@@ -149,6 +265,9 @@ int dl_atomic_write(const char *path, const void *data, size_t len, mode_t mode_
 		dl_fail(e, err, "cannot write %s: cannot set the mode of %s", path, tmp);
 		goto fail;
 	}
+	/* after the mode: an ACL's mask follows chmod, so it is set last */
+	if (exists && copy_xattrs(target, fd, path, e) < 0)
+		goto fail;
 	if (fsync(fd) < 0) {
 		err = errno;
 		dl_fail(e, err, "cannot write %s: fsync failed; %s %s", path, hint(err), dir);

@@ -13,8 +13,10 @@
 /*
  * Replace the file at path with data, atomically: a temp file in the same
  * directory (O_CREAT|O_EXCL|O_CLOEXEC, random suffix), write all, fsync,
- * give it the existing file's owner and mode (mode_if_new when the file does
- * not exist yet), rename over the original, fsync the directory.  A symlink
+ * give it the existing file's owner, mode and extended attributes (ACLs,
+ * SELinux label; mode_if_new when the file does not exist yet), rename over
+ * the original, fsync the directory.  An attribute that cannot be kept
+ * refuses the write with a message.  A symlink
  * at path is followed: its target is replaced, the link stays.
  * An existing file the caller may not write (mode, immutable flag) is refused
  * like a plain write would be.  On any failure the temp file is removed, the
@@ -22,6 +24,16 @@
  */
 int dl_atomic_write(const char *path, const void *data, size_t len, mode_t mode_if_new,
 		    struct dl_err *e);
+
+/*
+ * Lock path for a read-modify-write (flock, exclusive): the file itself (its
+ * symlink target), or its folder while it does not exist; checked after
+ * locking to still be what path names, since every edit renames a new file
+ * in.  Waits up to 10 s for another dlite.  Returns the fd to pass to
+ * dl_file_unlock() after the write, or -1.
+ */
+int dl_file_lock(const char *path, struct dl_err *e);
+void dl_file_unlock(int fd);
 
 /*
  * Read a whole file (at most max bytes, else EFBIG) into a malloc'd buffer

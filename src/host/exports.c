@@ -289,8 +289,13 @@ static char *rebuild(const char *t, size_t len, const struct block *bs, size_t n
 	if (ins && nb == 0) {
 		int final = len == 0 || t[len - 1] == '\n';
 
-		if (!final)
+		if (!final) {
+			/* after a last line ending in a lone CR, "\r\n": the removal
+			 * takes back an EOL with its CR, leaving the user's CR */
+			if (t[len - 1] == '\r')
+				out[o++] = '\r';
 			out[o++] = '\n';
+		}
 		memcpy(out + o, ins, insn);
 		o += insn;
 		if (final)
@@ -339,9 +344,21 @@ char *dl_exports_set(const char *text, size_t len, const char *share, const char
 		dl_fail(e, ENOMEM, "out of memory");
 		return NULL;
 	}
-	out = rebuild(text, len, bs, nb, ins, outlen, e);
+	size_t on = 0;
+	out = rebuild(text, len, bs, nb, ins, &on, e);
 	free(ins);
 	free(bs);
+	/* The block must stand alone: a user's line continued by a trailing
+	 * backslash would swallow it (nfsd would read dlite's export as part of
+	 * that line), which the check of the result sees as a conflict. */
+	if (out && dl_exports_check(out, on, path, e) < 0) {
+		free(out);
+		dl_fail(e, 0, "the exports file has a line ending in a backslash (continued) just "
+			"before where dlite's entry goes; finish or remove that line");
+		return NULL;
+	}
+	if (outlen)
+		*outlen = on;
 	return out;
 }
 

@@ -94,7 +94,9 @@ char *dl_hosts_set(const char *text, size_t len, const char *addr, const char *h
 
 		crlf = nl && nl > text && nl[-1] == '\r';
 		if (!final) {
-			if (crlf)
+			/* a lone CR ending the text gets "\r\n" too: the removal takes
+			 * back an EOL with its CR, leaving the user's CR */
+			if (crlf || text[len - 1] == '\r')
 				out[o++] = '\r';
 			out[o++] = '\n';
 		}

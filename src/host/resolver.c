@@ -1,5 +1,6 @@
 #include "resolver.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,14 +8,6 @@
 
 #include "cmd.h"
 #include "hosts.h"
-
-int dl_domain_check(const char *domain, struct dl_err *e)
-{
-	if (dl_hostname_valid(domain))
-		return 0;
-	return dl_fail(e, 0, "invalid DNS domain \"%.100s\": use letters, digits, hyphens and "
-		       "dots, like docker", domain ? domain : "");
-}
 
 static int check_ns(const char *addr, unsigned port, struct dl_err *e)
 {

@@ -8,9 +8,7 @@
 #include <stddef.h>
 
 #include "err.h"
-
-/* A DNS domain: RFC 1123 labels, e.g. "docker" or "dev.docker". */
-int dl_domain_check(const char *domain, struct dl_err *e);
+#include "names.h"
 
 /* macOS: "/etc/resolver/<domain>" (before dl_syspath()). 0 or -1. */
 int dl_resolver_path(char *buf, size_t n, const char *domain, struct dl_err *e);

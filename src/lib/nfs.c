@@ -133,6 +133,12 @@ int dl_nfs_export(const char *share, const char *guest_cidr, uid_t uid, gid_t gi
 	bool missing;
 	struct dl_err ignore = { 0 };
 
+	if (dl_syspath(path, sizeof(path), "/etc/exports", e) < 0)
+		return dl_err_wrap(e, "hyperkit NFS share");
+	/* locked from the read to the last write (also the restore below) */
+	int lock cleanup_close = dl_file_lock(path, e);
+	if (lock < 0)
+		return dl_err_wrap(e, "hyperkit NFS share");
 	if (exports_read(path, sizeof(path), &text, &len, &missing, e) < 0)
 		return dl_err_wrap(e, "hyperkit NFS share");
 	next = dl_nfs_exports_plan(text, len, share, guest_cidr, uid, gid, &nlen, e);
@@ -187,6 +193,11 @@ int dl_nfs_unexport(struct dl_err *e)
 	size_t len, nlen;
 	bool missing;
 
+	if (dl_syspath(path, sizeof(path), "/etc/exports", e) < 0)
+		return -1;
+	int lock cleanup_close = dl_file_lock(path, e);
+	if (lock < 0)
+		return -1;
 	if (exports_read(path, sizeof(path), &text, &len, &missing, e) < 0)
 		return -1;
 	if (missing || !strstr(text, DL_EXPORTS_BEGIN)) {

@@ -1,6 +1,7 @@
 /* Spec validation, the kernel command line and the argv plumbing shared by
  * the engine builders (qemu.c, hyperkit.c, vfkit.c). */
 #include "vm_int.h"
+#include "core/cmdline.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -376,20 +377,17 @@ static void sb_puts(struct sbuf *b, const char *s)
 		sb_putc(b, *s);
 }
 
-/* Percent-encode a parameter value (see vm.h). */
+/* Percent-encode a parameter value (see vm.h, src/core/cmdline.h). */
 static void sb_putv(struct sbuf *b, const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (isalnum(c) || strchr("/._~:@+-_", c)) {
-			sb_putc(b, (char)c);
-		} else {
-			sb_putc(b, '%');
-			sb_putc(b, hex[c >> 4]);
-			sb_putc(b, hex[c & 15]);
-		}
-	}
+	size_t cap = 3 * strlen(s) + 1;
+	char *v = malloc(cap);
+
+	if (!v || dl_cmdline_encode(s, v, cap) < 0)
+		b->oom = true;
+	else
+		sb_puts(b, v);
+	free(v);
 }
 
 static void sb_param(struct sbuf *b, const char *key, const char *val)

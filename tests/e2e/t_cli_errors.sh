@@ -58,6 +58,32 @@ out=$("$DLITE" update --os "file://$T/nowhere/" 2>&1) && fail "update from a mis
 printf '%s\n' "$out" | tail -n1 | grep -q "download of .*failed" || fail "missing URL: $out"
 out=$("$DLITE" update --os "file://$T/badimg/manifest.json" 2>&1) && fail "update from a bad URL image succeeded"
 printf '%s\n' "$out" | tail -n1 | grep -q "sha256 mismatch" || fail "bad URL image: $out"
+# plain http is refused before anything is fetched; --sha256 pins manifest.json
+expect_err "plain http:// is refused" "$DLITE" update --os "http://127.0.0.1:9/os/"
+expect_err "plain http:// is refused" env DLITE_OS_URL=http://127.0.0.1:9 "$DLITE" update -v 1
+expect_err "only https:// and file://" "$DLITE" update --os "ftp://127.0.0.1/os/"
+expect_err "64 hex digits" "$DLITE" update --os "$OS" --sha256 abc
+before=$(sha256sum "$DLITE_HOME/os/current/manifest.json")
+wrong=$(printf x | sha256sum | cut -d' ' -f1)
+out=$("$DLITE" update --os "file://$OS" --sha256 "$wrong" 2>&1) && fail "update with a wrong --sha256 succeeded"
+printf '%s\n' "$out" | tail -n1 | grep -q "not the --sha256 given" || fail "wrong --sha256: $out"
+expect_err "not the --sha256 given" "$DLITE" update --os "$OS" --sha256 "$wrong"
+[ "$(sha256sum "$DLITE_HOME/os/current/manifest.json")" = "$before" ] || fail "a refused update changed os/current"
+[ ! -e "$DLITE_HOME/os/current.new" ] || fail "a refused update left os/current.new"
+ok "http refused, --sha256 mismatch refused, os/current untouched"
+pin=$(sha256sum "$OS/manifest.json" | cut -d' ' -f1)
+"$DLITE" update --os "file://$OS" --sha256 "$pin" >/dev/null 2>&1 || fail "update --os file://$OS --sha256 (right digest)"
+# update holds the OS lock; the daemon holds it shared while a VM runs
+flock "$DLITE_HOME/os.lock" sh -c "\"$DLITE\" update --os \"$OS\" 2>&1 | grep -q 'run .dlite stop. first'" ||
+	fail "update did not refuse while the OS lock was held"
+ok "update refuses while the OS lock is held"
+# the DNS zone is dns_domain, not the hostname's last label
+[ "$("$DLITE" config get dns_domain)" = docker ] || fail "dns_domain default"
+expect_err "public top-level domain" "$DLITE" config set dns_domain com
+expect_err "mDNS" "$DLITE" config set dns_domain local
+"$DLITE" config set hostname box.example.com >/dev/null || fail "hostname box.example.com"
+[ "$("$DLITE" config get dns_domain)" = docker ] || fail "dns_domain follows the hostname"
+"$DLITE" config set hostname local.docker >/dev/null
 "$DLITE" update --os "file://$OS" >/dev/null 2>&1 || fail "update --os file://$OS"
 cmp -s "$OS/root.erofs" "$DLITE_HOME/os/current/root.erofs" || fail "downloaded root.erofs differs"
 ok "update --os file://... (libcurl via dlopen)"

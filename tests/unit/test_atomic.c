@@ -12,8 +12,11 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "host/atomic.h"
@@ -338,6 +341,131 @@ static void hosts_round_trip(void **state)
 	unsetenv("DLITE_SYSROOT");
 }
 
+/* An ACL as the kernel stores it in system.posix_acl_access: version 2,
+ * then (tag, perm, id) entries sorted by tag: owner rw, user 65534 r,
+ * group r, mask r, other none. */
+static size_t acl_xattr(uint8_t *b)
+{
+	static const struct { uint16_t tag, perm; uint32_t id; } ents[] = {
+		{ 0x01, 6, 0xffffffff }, { 0x02, 4, NOBODY }, { 0x04, 4, 0xffffffff },
+		{ 0x10, 4, 0xffffffff }, { 0x20, 0, 0xffffffff },
+	};
+	uint32_t ver = 2;
+	size_t n = 0;
+
+	memcpy(b, &ver, 4);
+	n = 4;
+	for (size_t i = 0; i < sizeof(ents) / sizeof(*ents); i++) {
+		memcpy(b + n, &ents[i].tag, 2);
+		memcpy(b + n + 2, &ents[i].perm, 2);
+		memcpy(b + n + 4, &ents[i].id, 4);
+		n += 8;
+	}
+	return n;
+}
+
+/* xattrs (user.*, the ACL) survive the replacement; the mode too. */
+static void keeps_xattrs_and_acl(void **state)
+{
+	char p[PATH_MAX], v[64];
+	uint8_t acl[64], got[64];
+	struct dl_err e;
+	struct stat st;
+
+	path_in(p, "xattrs");
+	put(p, "old\n", 0640);
+	if (setxattr(p, "user.dlite.test", "kept", 4, 0) < 0)
+		skip(); /* no user xattrs on this file system */
+	size_t an = acl_xattr(acl);
+	int have_acl = setxattr(p, "system.posix_acl_access", acl, an, 0) == 0;
+	assert_int_equal(stat(p, &st), 0);
+	mode_t mode = st.st_mode & 07777;
+	assert_int_equal(dl_atomic_write(p, "new\n", 4, 0644, &e), 0);
+	expect_content(p, "new\n");
+	assert_int_equal(getxattr(p, "user.dlite.test", v, sizeof(v)), 4);
+	assert_memory_equal(v, "kept", 4);
+	if (have_acl) {
+		assert_int_equal(getxattr(p, "system.posix_acl_access", got, sizeof(got)), (ssize_t)an);
+		assert_memory_equal(got, acl, an);
+	}
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, mode);
+	no_temp_files(dir);
+}
+
+/* An attribute the writer cannot set on a new file (security.* for a
+ * non-root user) refuses the write, the original untouched. */
+static void refuses_unkeepable_xattr(void **state)
+{
+	char sub[512], p[PATH_MAX], msg[600];
+
+	if (geteuid() != 0)
+		skip(); /* needs root to set the attribute and to become nobody */
+	path_in(sub, "sec");
+	assert_int_equal(mkdir(sub, 0755), 0);
+	snprintf(p, sizeof(p), "%s/hosts", sub);
+	put(p, "keep me\n", 0644);
+	assert_int_equal(chown(sub, NOBODY, NOBODY), 0);
+	assert_int_equal(chown(p, NOBODY, NOBODY), 0);
+	if (setxattr(p, "security.dlitetest", "x", 1, 0) < 0)
+		skip();
+	int err = write_as_nobody(p, "replaced\n", msg, sizeof(msg));
+	assert_true(err == EPERM || err == EACCES);
+	assert_non_null(strstr(msg, "security.dlitetest"));
+	assert_null(strchr(msg, '\n'));
+	expect_content(p, "keep me\n");
+	no_temp_files(sub);
+}
+
+/* dl_file_lock serialises read-modify-write cycles, across the rename of
+ * a new file over the locked one. */
+static void file_lock(void **state)
+{
+	char p[PATH_MAX];
+	struct dl_err e;
+	int go[2];
+	struct stat a, b;
+
+	path_in(p, "locked");
+	put(p, "0\n", 0644);
+	assert_int_equal(pipe(go), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* lock, tell the parent, edit slowly (a new inode), unlock */
+		struct dl_err ce;
+		int fd = dl_file_lock(p, &ce);
+		if (fd < 0 || write(go[1], "x", 1) != 1)
+			_exit(1);
+		struct timespec ts = { 0, 300000000 };
+		nanosleep(&ts, NULL);
+		if (dl_atomic_write(p, "child\n", 6, 0644, &ce) < 0)
+			_exit(2);
+		dl_file_unlock(fd);
+		_exit(0);
+	}
+	char c;
+	assert_int_equal(read(go[0], &c, 1), 1);
+	int fd = dl_file_lock(p, &e); /* waits for the child's edit */
+	assert_true(fd >= 0);
+	expect_content(p, "child\n"); /* the read sees the finished edit */
+	assert_int_equal(fstat(fd, &a), 0);
+	assert_int_equal(stat(p, &b), 0);
+	assert_true(a.st_ino == b.st_ino); /* the new file is the one locked */
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	dl_file_unlock(fd);
+	close(go[0]);
+	close(go[1]);
+	/* a missing file: its folder is locked */
+	path_in(p, "not-yet");
+	fd = dl_file_lock(p, &e);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+	dl_file_unlock(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +474,8 @@ int main(void)
 		cmocka_unit_test(read_only_directory), cmocka_unit_test(read_only_file),
 		cmocka_unit_test(immutable_file),    cmocka_unit_test(read_file),
 		cmocka_unit_test(sysroot),	     cmocka_unit_test(hosts_round_trip),
+		cmocka_unit_test(keeps_xattrs_and_acl), cmocka_unit_test(refuses_unkeepable_xattr),
+		cmocka_unit_test(file_lock),
 	};
 	return cmocka_run_group_tests_name("atomic", tests, setup, teardown);
 }

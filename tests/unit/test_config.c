@@ -39,6 +39,11 @@ static void bad_json(void **state)
 	assert_non_null(strstr(e.msg, "integer"));
 	assert_int_equal(dl_config_parse(J("{\"colour\": 1}"), "/h", "/h/.d", &c, &e), -1);
 	assert_non_null(strstr(e.msg, "unknown key"));
+	/* found by tests/fuzz/fuzz_config.c: a key with a newline made a
+	 * two-line message */
+	assert_int_equal(dl_config_parse(J("{\"a\\nb\": 1}"), "/h", "/h/.d", &c, &e), -1);
+	assert_null(strchr(e.msg, '\n'));
+	assert_non_null(strstr(e.msg, "\"a?b\""));
 	assert_int_equal(dl_config_parse(J("{\"cpus\": 1, \"cpus\": 2}"), "/h", "/h/.d", &c, &e), -1);
 	assert_int_equal(dl_config_parse(J("{\"cpus\": 0}"), "/h", "/h/.d", &c, &e), -1);
 	assert_non_null(strstr(e.msg, "cpus"));
@@ -62,6 +67,28 @@ static void set_validates(void **state)
 	assert_int_equal(dl_config_set(&c, "hostname", "nodots", &e), -1);
 	assert_int_equal(dl_config_set(&c, "hostname", "-a.docker", &e), -1);
 	assert_int_equal(dl_config_set(&c, "hostname", "dev.example.test", &e), 0);
+	/* the DNS zone is dns_domain ("docker"), not the hostname's last label */
+	assert_string_equal(c.dns_domain, "docker");
+	assert_int_equal(dl_config_set(&c, "hostname", "box.example.com", &e), 0);
+	assert_int_equal(dl_config_set(&c, "hostname", "dev.local", &e), 0);
+	assert_string_equal(c.dns_domain, "docker");
+	const char *refused[] = { "com", "COM", "dev", "io", "uk", "local", "box.local", "localhost",
+				  "xn--p1ai", "bad domain", "-x", "" };
+	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+		assert_int_equal(dl_config_set(&c, "dns_domain", refused[i], &e), -1);
+		assert_non_null(strstr(e.msg, "domain"));
+		assert_string_equal(c.dns_domain, "docker");
+	}
+	assert_int_equal(dl_config_set(&c, "dns_domain", "com", &e), -1);
+	assert_non_null(strstr(e.msg, "public top-level domain"));
+	assert_int_equal(dl_config_set(&c, "dns_domain", "dev.local", &e), -1);
+	assert_non_null(strstr(e.msg, "mDNS"));
+	const char *fine[] = { "docker", "test", "internal", "dev.example.com", "containers.lan",
+			       "docker" };
+	for (size_t i = 0; i < sizeof(fine) / sizeof(*fine); i++) {
+		assert_int_equal(dl_config_set(&c, "dns_domain", fine[i], &e), 0);
+		assert_string_equal(c.dns_domain, fine[i]);
+	}
 	assert_int_equal(dl_config_set(&c, "memory_gib", "1000000", &e), -1);
 	assert_int_equal(dl_config_set(&c, "memory_gib", "4x", &e), -1);
 	assert_int_equal(dl_config_set(&c, "memory_gib", "4", &e), 0);

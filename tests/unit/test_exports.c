@@ -184,6 +184,30 @@ static void nfsd_argv(void **state)
 	dl_cmd_free(a);
 }
 
+/* Found by tests/fuzz/fuzz_exports.c: a last user line continued by a
+ * backslash swallowed the appended block (the result conflicted with
+ * itself); a lone CR at the end was lost by remove(set(f)). */
+static void continued_line_and_cr(void **state)
+{
+	struct dl_err e;
+	size_t n, rn;
+	const char *cont = "/Users/other \\\n";
+
+	assert_null(set(cont, strlen(cont), &n, &e));
+	assert_non_null(strstr(e.msg, "backslash"));
+	assert_null(strchr(e.msg, '\n'));
+	const char *cr = "/Users/other -ro\r";
+	char *s = set(cr, strlen(cr), &n, &e);
+	assert_non_null(s);
+	assert_int_equal(dl_exports_check(s, n, SHARE, &e), 0);
+	char *r = dl_exports_remove(s, n, &rn, &e);
+	assert_non_null(r);
+	assert_int_equal(rn, strlen(cr));
+	assert_memory_equal(r, cr, rn);
+	free(s);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +215,7 @@ int main(void)
 		cmocka_unit_test(conflicts),	  cmocka_unit_test(not_conflicts),
 		cmocka_unit_test(bad_input),	  cmocka_unit_test(share_normalised),
 		cmocka_unit_test(nfsd_argv),
+		cmocka_unit_test(continued_line_and_cr),
 	};
 	return cmocka_run_group_tests_name("exports", tests, NULL, NULL);
 }

@@ -193,6 +193,26 @@ static void addresses(void **state)
 	assert_non_null(strstr(e.msg, "IPv4"));
 }
 
+/* Found by tests/fuzz/fuzz_hosts.c: a text ending in a lone CR (no LF):
+ * the removal gave it back without the CR. */
+static void lone_cr_kept(void **state)
+{
+	const char *in[] = { "127.0.0.1 x\r", "a\nb\r", "a\r\nb\r", "a\r\nb" };
+
+	for (size_t i = 0; i < sizeof(in) / sizeof(*in); i++) {
+		size_t sn, rn;
+		char *s = dl_hosts_set(in[i], strlen(in[i]), "10.0.0.1", "local.docker", &sn);
+		assert_non_null(s);
+		assert_int_equal(dl_hosts_count(s, sn), 1);
+		char *r = dl_hosts_remove(s, sn, &rn);
+		assert_non_null(r);
+		assert_int_equal(rn, strlen(in[i]));
+		assert_memory_equal(r, in[i], rn);
+		free(s);
+		free(r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +220,7 @@ int main(void)
 		cmocka_unit_test(ten_thousand_lines), cmocka_unit_test(null_and_binary),
 		cmocka_unit_test(bad_input),	     cmocka_unit_test(hostnames),
 		cmocka_unit_test(addresses),
+		cmocka_unit_test(lone_cr_kept),
 	};
 	return cmocka_run_group_tests_name("hosts", tests, NULL, NULL);
 }

@@ -66,6 +66,9 @@ static void names(void **state)
 
 	dl_config_defaults(&c, "/h", "/h/.d");
 	assert_string_equal(dl_names_domain(&c), "docker");
+	snprintf(c.hostname, sizeof(c.hostname), "box.example.com"); /* not "com" */
+	assert_string_equal(dl_names_domain(&c), "docker");
+	snprintf(c.hostname, sizeof(c.hostname), "local.docker");
 	struct dl_dns_table *t = dl_names_table(&c, j);
 	const struct dl_dns_record *r = dl_dns_table_find(t, "web.docker");
 	assert_non_null(r);

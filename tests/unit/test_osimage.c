@@ -45,8 +45,38 @@ static void kernel_sha_from_manifest(void **state)
 	assert_string_equal(m.kernel_sha256, "");
 }
 
+/* The file list is checked before anything is fetched or copied. */
+static void manifest_files(void **state)
+{
+	struct dl_err e;
+	const char *good = "{\"files\":{\"vmlinuz\":\"" SHA "\",\"initrd\":\"" SHA "\","
+			   "\"root.erofs\":\"" SHA "\"}}";
+	char **f = dl_manifest_files(good, strlen(good), &e);
+	assert_non_null(f);
+	int n = 0;
+	for (char **p = f; *p; p++, n++)
+		free(*p);
+	free(f);
+	assert_int_equal(n, 3);
+	const struct { const char *text, *want; } bad[] = {
+		{ "{\"files\": ", "not valid" },
+		{ "[]", "not valid" },
+		{ "{\"files\":{\"vmlinuz\":\"" SHA "\",\"initrd\":\"" SHA "\"}}", "root.erofs" },
+		{ "{\"files\":{\"vmlinuz\":\"zz\",\"initrd\":\"" SHA "\",\"root.erofs\":\"" SHA
+		  "\"}}", "vmlinuz" },
+		{ "{\"files\":{\"vmlinuz\":\"" SHA "\",\"initrd\":\"" SHA "\",\"root.erofs\":\"" SHA
+		  "\",\"../x\":\"" SHA "\"}}", "../x" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		assert_null(dl_manifest_files(bad[i].text, strlen(bad[i].text), &e));
+		assert_non_null(strstr(e.msg, bad[i].want));
+		assert_non_null(strstr(e.msg, "manifest.json"));
+	}
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = { cmocka_unit_test(kernel_sha_from_manifest) };
+	const struct CMUnitTest tests[] = { cmocka_unit_test(kernel_sha_from_manifest),
+					    cmocka_unit_test(manifest_files) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

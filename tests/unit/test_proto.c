@@ -142,6 +142,37 @@ static void reply(void **state)
 	assert_int_equal(dl_reply_parse(r, &e), -1);
 }
 
+/* The control line protocol (dl_ctl_parse, used by the agent). */
+static void control_lines(void **state)
+{
+	struct dl_ctl_req r;
+
+	assert_int_equal(dl_ctl_parse("ping", &r), DL_CTL_PING);
+	assert_int_equal(dl_ctl_parse("ping\r", &r), DL_CTL_PING);
+	assert_int_equal(dl_ctl_parse("ping ", &r), DL_CTL_UNKNOWN);
+	assert_int_equal(dl_ctl_parse("pingx", &r), DL_CTL_UNKNOWN);
+	assert_int_equal(dl_ctl_parse("", &r), DL_CTL_UNKNOWN);
+	assert_int_equal(dl_ctl_parse("ready", &r), DL_CTL_READY);
+	assert_int_equal(dl_ctl_parse("status", &r), DL_CTL_STATUS);
+	assert_int_equal(dl_ctl_parse("gettime", &r), DL_CTL_GETTIME);
+	assert_int_equal(dl_ctl_parse("poweroff", &r), DL_CTL_POWEROFF);
+	assert_int_equal(dl_ctl_parse("time 1700000000.123456789", &r), DL_CTL_TIME);
+	assert_int_equal(r.sec, 1700000000LL);
+	assert_int_equal(r.nsec, 123456789);
+	assert_int_equal(dl_ctl_parse("time 12.5\r", &r), DL_CTL_TIME);
+	assert_int_equal(r.sec, 12);
+	assert_int_equal(r.nsec, 500000000);
+	assert_int_equal(dl_ctl_parse("time 7", &r), DL_CTL_TIME);
+	assert_int_equal(r.nsec, 0);
+	const char *bad[] = { "time ", "time -1", "time +1", "time  1", "time 1.1234567890",
+			      "time 1x", "time 1.2.3", "time 99999999999999999999", "time .5" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		assert_int_equal(dl_ctl_parse(bad[i], &r), DL_CTL_BADTIME);
+		assert_int_equal(r.sec, 0); /* nothing half-parsed (found by fuzz_control) */
+		assert_int_equal(r.nsec, 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +181,7 @@ int main(void)
 		cmocka_unit_test(caps),
 		cmocka_unit_test(garbage_after_target),
 		cmocka_unit_test(token_file),	    cmocka_unit_test(reply),
+		cmocka_unit_test(control_lines),
 	};
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
 }
