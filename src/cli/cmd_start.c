@@ -64,7 +64,10 @@ static int do_start(struct dl_ctx *ctx, struct dl_err *e)
 		return -1;
 	if (cli_request(ctx, "start", START_TIMEOUT_MS, &j, e) < 0)
 		return -1;
-	if (json_is_true(json_object_get(j, "joined")))
+	if (json_is_true(json_object_get(j, "adopted")))
+		printf("dlite: took over the VM a previous daemon left running (%.1f s); docker "
+		       "answers at unix://%s\n", cli_now() - t0, ctx->cfg.socket);
+	else if (json_is_true(json_object_get(j, "joined")))
 		printf("dlite: already being started (another `dlite start`); up after %.1f s; docker "
 		       "answers at unix://%s\n", cli_now() - t0, ctx->cfg.socket);
 	else
