@@ -148,6 +148,9 @@ static int do_start(struct dl_ctx *ctx, bool quiet, struct dl_err *e)
 	j = s.reply;
 	if (quiet)
 		;
+	else if (json_is_true(json_object_get(j, "adopted")))
+		printf("dlite: took over the VM a previous daemon left running (%.1f s); docker "
+		       "answers at unix://%s\n", cli_now() - t0, ctx->cfg.socket);
 	else if (json_is_true(json_object_get(j, "joined")))
 		printf("dlite: already being started (another `dlite start`); up after %.1f s; docker "
 		       "answers at unix://%s\n", cli_now() - t0, ctx->cfg.socket);

@@ -178,6 +178,7 @@ bool dl_super_adopt(struct dl_super *s)
 	}
 	s->vm_pid = pid;
 	s->adopted = true;
+	s->adopt_claimed = false;
 	if (dl_super_os_lock(s, &e) < 0) /* running already: keep it, say so */
 		dl_log(DL_LOG_WARN, "vm: adopted VM runs without the OS lock: %s", e.msg);
 	s->engine = DL_ENGINE_QEMU;

@@ -48,8 +48,9 @@ static void reply_done(void *arg, bool ok, const char *msg, double seconds)
 {
 	struct bufferevent *bev = arg;
 
-	if (ok && msg && !strcmp(msg, "joined")) /* a start that found a boot under way */
-		reply(bev, json_pack("{s:b,s:f,s:b}", "ok", 1, "seconds", seconds, "joined", 1));
+	if (ok && msg && (!strcmp(msg, "joined") || !strcmp(msg, "adopted")))
+		/* a start that found a boot under way, or a VM a crashed daemon left */
+		reply(bev, json_pack("{s:b,s:f,s:b}", "ok", 1, "seconds", seconds, msg, 1));
 	else if (ok)
 		reply(bev, json_pack("{s:b,s:f}", "ok", 1, "seconds", seconds));
 	else

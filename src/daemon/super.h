@@ -19,7 +19,7 @@ enum dl_vmstate { ST_STOPPED, ST_STARTING, ST_RUNNING, ST_STOPPING };
 struct waiter {
 	dl_super_done_fn fn;
 	void *arg;
-	bool joined; /* a start that found a boot under way */
+	const char *note; /* "joined": a start that found a boot under way; "adopted" */
 };
 
 struct dl_super {
@@ -32,6 +32,7 @@ struct dl_super {
 	bool want_up;
 	pid_t vm_pid;
 	bool adopted;		/* not our child: watched through pidfd or polling */
+	bool adopt_claimed;	/* a start was answered "adopted" */
 	int pidfd;		/* -1 when none */
 	struct event *pidev;
 	struct dl_vfsd vfsd;	/* QEMU + share on Linux: one per boot */

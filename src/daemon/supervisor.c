@@ -57,7 +57,7 @@ double dl_now(void)
 
 /* ---- waiters ---- */
 
-static void add_waiter(struct waiter *w, int *n, dl_super_done_fn fn, void *arg, bool joined)
+static void add_waiter(struct waiter *w, int *n, dl_super_done_fn fn, void *arg, const char *note)
 {
 	if (!fn)
 		return;
@@ -65,7 +65,7 @@ static void add_waiter(struct waiter *w, int *n, dl_super_done_fn fn, void *arg,
 		fn(arg, false, "too many waiting clients", 0);
 		return;
 	}
-	w[(*n)++] = (struct waiter){ fn, arg, joined };
+	w[(*n)++] = (struct waiter){ fn, arg, note };
 }
 
 static void flush_waiters(struct waiter *w, int *n, bool ok, const char *msg, double seconds)
@@ -76,7 +76,7 @@ static void flush_waiters(struct waiter *w, int *n, bool ok, const char *msg, do
 	memcpy(copy, w, sizeof(*w) * (size_t)k);
 	*n = 0; /* a callback may add a waiter again */
 	for (int i = 0; i < k; i++)
-		copy[i].fn(copy[i].arg, ok, ok && copy[i].joined ? "joined" : msg, seconds);
+		copy[i].fn(copy[i].arg, ok, ok && copy[i].note ? copy[i].note : msg, seconds);
 }
 
 void dl_super_forget(struct dl_super *s, void *arg)
@@ -169,6 +169,18 @@ static void spawn(struct dl_super *s)
 
 void dl_super_start(struct dl_super *s, dl_super_done_fn fn, void *arg)
 {
+	/* the first start after an adoption (the `dlite start` that spawned
+	 * this daemon) is answered "adopted", whether the VM answered yet */
+	const char *note = s->state == ST_STARTING ? "joined" : NULL;
+	if (s->adopted && !s->adopt_claimed) {
+		s->adopt_claimed = true;
+		note = "adopted";
+		if (s->state == ST_RUNNING) {
+			if (fn)
+				fn(arg, true, note, 0);
+			return;
+		}
+	}
 	if (s->state == ST_RUNNING) {
 		if (fn)
 			fn(arg, false, "dlite is already running", 0);
@@ -179,7 +191,7 @@ void dl_super_start(struct dl_super *s, dl_super_done_fn fn, void *arg)
 			fn(arg, false, "dlite is stopping; try again when `dlite stop` returns", 0);
 		return;
 	}
-	add_waiter(s->start_w, &s->nstart, fn, arg, s->state == ST_STARTING);
+	add_waiter(s->start_w, &s->nstart, fn, arg, note);
 	s->want_up = true;
 	s->crashes = 0;
 	if (s->state == ST_STARTING)
@@ -273,7 +285,7 @@ void dl_super_stop(struct dl_super *s, dl_super_done_fn fn, void *arg)
 			fn(arg, false, "dlite is not running", 0);
 		return;
 	}
-	add_waiter(s->stop_w, &s->nstop, fn, arg, false);
+	add_waiter(s->stop_w, &s->nstop, fn, arg, NULL);
 	s->want_up = false;
 	if (s->state == ST_STOPPING)
 		return;

@@ -27,7 +27,9 @@ kill -0 "$vm_pid" 2>/dev/null || fail "the VM (pid $vm_pid) died with the daemon
 ok "the VM outlived kill -9 of the daemon"
 
 t0=$(date +%s.%N)
-"$DLITE" start || fail "dlite start after the crash"
+out=$("$DLITE" start) || fail "dlite start after the crash: $out"
+echo "$out"
+echo "$out" | grep -q "took over the VM" || fail "dlite start did not say it took the VM over: $out"
 echo "dlite start after the crash took $(echo "$t0 $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }') s"
 st=$("$DLITE" status --json)
 echo "$st" | grep -q '"adopted": *true' || fail "the VM was not adopted: $st"
