@@ -41,7 +41,7 @@ UNIT="$DLITE_SYSROOT/etc/systemd/system/dlite-helper-$U.service"
 grep -q "^ExecStart=$REAL helper --uid $U\$" "$UNIT" || fail "helper unit: $(cat "$UNIT")"
 [ "$(stat -c %u "$DLITE_HOME/config.json")" = $U ] || fail "DLITE_HOME is not the user's"
 # the service manager's part: the unit's command, as root, in the namespace
-nsx $(sed -n 's/^ExecStart=//p' "$UNIT") 2>"$T/helper.log" &
+ip netns exec "$NS" $(sed -n 's/^ExecStart=//p' "$UNIT") 2>"$T/helper.log" &
 HELPER=$!
 HSOCK="$DLITE_SYSROOT/var/run/dlite/helper-$U.sock"
 for i in $(seq 1 50); do [ -S "$HSOCK" ] && break; sleep 0.1; done
