@@ -44,31 +44,33 @@ struct dl_bridge {
 	unsigned dns_port;
 };
 
-/* A request to the helper about our bridge; the reply's error in e. */
+/* A request to the helper about our bridge; the reply's error in e.  The
+ * line is written here and read back with the helper's own parser, so
+ * what the helper would refuse for its form is refused before it is sent. */
 static int ask(struct dl_bridge *b, enum dl_priv_verb verb, const char *net, const char *addr,
 	       int *fd, struct dl_err *e)
 {
-	struct dl_priv_req r = { .verb = verb, .port = b->dns_port };
+	const char *br = DL_BRIDGE_IF;
+	struct dl_priv_req r;
 	char line[DL_PRIV_MAX_LINE + 1];
-
-	snprintf(r.bridge, sizeof(r.bridge), "%s", DL_BRIDGE_IF);
-	snprintf(r.tap, sizeof(r.tap), "%s", DL_BRIDGE_TAP);
-	snprintf(r.domain, sizeof(r.domain), "%s", b->domain);
-	/* build the words as the helper will read them: one parser for both */
 	int n = 0;
+
 	switch (verb) {
-	case DL_PRIV_UP: n = snprintf(line, sizeof(line), "up %s %s %s\n", r.bridge, r.tap, net); break;
-	case DL_PRIV_DOWN: n = snprintf(line, sizeof(line), "down %s\n", r.bridge); break;
+	case DL_PRIV_UP:
+		n = snprintf(line, sizeof(line), "up %s %s %s\n", br, DL_BRIDGE_TAP, net);
+		break;
+	case DL_PRIV_DOWN: n = snprintf(line, sizeof(line), "down %s\n", br); break;
 	case DL_PRIV_ROUTE_ADD:
 	case DL_PRIV_ROUTE_DEL:
 		n = snprintf(line, sizeof(line), "%s %s %s %s\n",
-			     verb == DL_PRIV_ROUTE_ADD ? "route-add" : "route-del", r.bridge, net, addr);
+			     verb == DL_PRIV_ROUTE_ADD ? "route-add" : "route-del", br, net, addr);
 		break;
 	case DL_PRIV_DNS:
-		n = snprintf(line, sizeof(line), "dns %s %s %u %s\n", r.bridge, addr, b->dns_port,
-			     b->domain);
+		n = snprintf(line, sizeof(line), "dns %s %s %u %s\n", br, addr, b->dns_port, b->domain);
 		break;
-	case DL_PRIV_DNS_OFF: n = snprintf(line, sizeof(line), "dns-off %s %s\n", r.bridge, b->domain); break;
+	case DL_PRIV_DNS_OFF:
+		n = snprintf(line, sizeof(line), "dns-off %s %s\n", br, b->domain);
+		break;
 	}
 	if (n <= 0 || (size_t)n >= sizeof(line) || dl_priv_parse(line, (size_t)n, &r, e) < 0)
 		return -1;

@@ -41,7 +41,7 @@ UNIT="$DLITE_SYSROOT/etc/systemd/system/dlite-helper-$U.service"
 grep -q "^ExecStart=$REAL helper --uid $U\$" "$UNIT" || fail "helper unit: $(cat "$UNIT")"
 [ "$(stat -c %u "$DLITE_HOME/config.json")" = $U ] || fail "DLITE_HOME is not the user's"
 # the service manager's part: the unit's command, as root, in the namespace
-nsx $(sed -n 's/^ExecStart=//p' "$UNIT") 2>"$T/helper.log" &
+ip netns exec "$NS" $(sed -n 's/^ExecStart=//p' "$UNIT") 2>"$T/helper.log" &
 HELPER=$!
 HSOCK="$DLITE_SYSROOT/var/run/dlite/helper-$U.sock"
 for i in $(seq 1 50); do [ -S "$HSOCK" ] && break; sleep 0.1; done
@@ -64,6 +64,7 @@ PORT=$(sed -n 's/.*"dns_port": *\([0-9]*\).*/\1/p' "$DLITE_HOME/config.json")
 qpid=$(pgrep -f "qemu-system.*$DLITE_HOME/" | head -n1)
 [ -n "$qpid" ] && [ "$(stat -c %u /proc/$qpid)" = $U ] || fail "QEMU (pid $qpid) is not uid $U"
 for p in $(pgrep -x dlite); do
+	[ "$p" = "$HELPER" ] && continue # the helper is root's, by design
 	tr '\0' '\n' <"/proc/$p/environ" | grep -qx "DLITE_HOME=$DLITE_HOME" || continue
 	[ "$(stat -c %u /proc/$p)" = $U ] || fail "a dlite process of this test runs as $(stat -c %u /proc/$p)"
 done
