@@ -4,6 +4,8 @@
 
 PREFIX  ?= /usr/local
 B       ?= build
+DEB_ARCH := $(shell uname -m | sed 's/x86_64/amd64/; s/aarch64/arm64/')
+VERSION := $(shell sed -n 's/^\#define DLITE_VERSION "\(.*\)"/\1/p' src/cli/cli.h)
 CC      ?= cc
 UNAME_S := $(shell uname -s)
 
@@ -25,7 +27,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser
 
 # Pure library: everything that is not the CLI entry point, the daemon loop or the agent.
-LIB_SRCS    = $(wildcard src/core/*.c src/host/*.c src/vm/*.c)
+LIB_SRCS    = $(wildcard src/core/*.c src/host/*.c src/vm/*.c src/lib/*.c)
 DAEMON_SRCS = $(wildcard src/daemon/*.c)
 CLI_SRCS    = $(wildcard src/cli/*.c)
 AGENT_SRCS  = $(wildcard agent/*.c) src/core/proto.c src/core/cmdline.c
@@ -73,7 +75,7 @@ unit: $(UNIT_BINS)
 
 # Data-path harness (proxy + ports without a VM) and the benchmark load
 # generator: tests/e2e/t_proxy_host.sh, bench/proxy.
-HARNESS_OBJS = $(patsubst %.c,$(B)/obj/%.o,src/daemon/chan.c src/daemon/relay.c src/daemon/proxy.c src/daemon/ports.c src/daemon/log.c)
+HARNESS_OBJS = $(patsubst %.c,$(B)/obj/%.o,src/daemon/chan.c src/daemon/chanpool.c src/daemon/relay.c src/daemon/proxy.c src/daemon/ports.c src/daemon/ports_udp.c src/daemon/guard.c src/daemon/log.c)
 $(B)/tests/relay-harness: tests/harness/relay_harness.c $(HARNESS_OBJS) $(B)/libdlite.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(HARNESS_OBJS) $(B)/libdlite.a $(shell pkg-config --libs libevent)
@@ -95,11 +97,29 @@ check: all unit e2e
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/dlite
 	install -m 0755 $(B)/dlite $(DESTDIR)$(PREFIX)/bin/dlite
-	install -m 0755 $(B)/dlite-agent $(DESTDIR)$(PREFIX)/lib/dlite/dlite-agent
-	if [ -d $(B)/os ]; then rm -rf $(DESTDIR)$(PREFIX)/lib/dlite/os && cp -R $(B)/os $(DESTDIR)$(PREFIX)/lib/dlite/os; fi
+	if [ -f $(B)/dlite-agent ]; then install -m 0755 $(B)/dlite-agent $(DESTDIR)$(PREFIX)/lib/dlite/dlite-agent; fi
+	if [ -d $(B)/os ]; then rm -rf $(DESTDIR)$(PREFIX)/lib/dlite/os && cp -RL $(B)/os $(DESTDIR)$(PREFIX)/lib/dlite/os; fi
+
+# Debian package (build/deb/dlite_VERSION_ARCH.deb) from the built image
+deb: $(B)/os/manifest.json
+	packaging/deb/build.sh $(B) $(VERSION)
+
+# Release tarball of the committed tree (reproducible: git archive's times
+# are the commit's, gzip -n stores no name or time), and the Homebrew
+# formula with its digest
+dist:
+	@mkdir -p $(B)
+	git archive --format=tar --prefix=dlite-$(VERSION)/ HEAD | gzip -9n >$(B)/dlite-$(VERSION).tar.gz
+	if [ -f $(B)/os/manifest.json ]; then \
+		tar -C $(B)/os -c --sort=name --owner=0 --group=0 --numeric-owner --mode=u=rwX,go=rX \
+			--mtime=@$$(git log -1 --format=%ct) -h . | gzip -9n >$(B)/dlite-os-$(VERSION)-$(DEB_ARCH).tar.gz; fi
+	if [ -f $(B)/dlite-os-$(VERSION)-$(DEB_ARCH).tar.gz ]; then \
+		packaging/homebrew/formula.sh $(VERSION) $(B)/dlite-$(VERSION).tar.gz >$(B)/dlite.rb.tmp && \
+		mv $(B)/dlite.rb.tmp $(B)/dlite.rb && echo "$(B)/dlite.rb"; \
+	else echo "make dist: no OS image in $(B)/os, so no OS tarball and no Homebrew formula; run \`make image\` first"; fi
 
 clean:
 	rm -rf $(B)/obj $(B)/tests $(B)/dlite $(B)/dlite-agent $(B)/libdlite.a
 
-.PHONY: all unit image e2e check install clean harness
+.PHONY: all unit image e2e check install clean harness deb dist
 -include $(LIB_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d) $(CLI_OBJS:.o=.d)

@@ -74,8 +74,30 @@ void loop_run(void);
 
 /* ---- chan.c -------------------------------------------------------------- */
 
-int chan_listen_tcp(const char *host, uint16_t port);
+/* dev: bind the listener to that interface (NULL or "": any). */
+int chan_listen_tcp(const char *host, uint16_t port, const char *dev);
 int chan_listen_vsock(uint32_t port);
+
+/* ---- admit.c: who may connect, budget of header-less connections ---- */
+
+#define ADMIT_PER_SOURCE 256  /* waiting for their header, per peer address */
+#define ADMIT_MAX_PENDING 512 /* all sources together */
+struct sockaddr_storage;
+struct admit_node {
+	uint64_t src;
+	struct admit_node *prev, *next;
+	bool linked;
+};
+/* PID 1: only the host (TCP peer gw, vsock CID 2) may connect. */
+void admit_host_only(const char *gw);
+/* Whether this peer may use the channel; *src: its budget key. */
+bool admit_peer(const struct sockaddr_storage *ss, uint64_t *src);
+/* n (src set) starts waiting for its header; returns a waiting connection
+ * to evict (the oldest of n's source when over its budget, else the oldest
+ * of all when the table is full), or NULL. */
+struct admit_node *admit_add(struct admit_node *n);
+/* n has its header (or is closed); harmless when not waiting. */
+void admit_done(struct admit_node *n);
 
 /* ---- control.c ----------------------------------------------------------- */
 

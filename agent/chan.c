@@ -38,7 +38,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define HDR_TIMEOUT_MS 5000
+/* A header comes right behind the connect: a silent connection holds a
+ * slot for at most a second (see admit.c). */
+#define HDR_TIMEOUT_MS 1000
 #define CONNECT_TIMEOUT_MS 5000
 #define UDP_LINGER_MS 2000 /* replies still relayed after the client's EOF */
 #define STREAM_BUF 65536
@@ -46,7 +48,6 @@
 #define BULK_EXIT 16384       /* a splice smaller than this ends bulk mode */
 #define UDP_FRAME (2 + DL_UDP_MAX)
 #define MAX_CONNS 8192
-#define MAX_PENDING_HDR 256 /* connections still sending their header */
 
 #define EV_ALL (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 #define EV_RD (EPOLLIN | EPOLLRDHUP | EPOLLET)
@@ -78,7 +79,7 @@ struct conn {
 	struct watch b; /* the target */
 	uint32_t a_ev, b_ev; /* epoll interest now */
 	enum cstate st;
-	bool in_hdr_count;
+	struct admit_node adm; /* linked while waiting for the header */
 	uint8_t hdr[DL_HDR_LEN];
 	size_t got;
 	struct dl_target t;
@@ -93,7 +94,7 @@ struct listener {
 	const char *what;
 };
 
-static unsigned nconns, npending;
+static unsigned nconns;
 
 /* Rejections are logged, but a flood of them must not flood the console. */
 static void log_reject(const char *why)
@@ -130,8 +131,7 @@ static void conn_close(struct conn *c)
 	if (c->closed)
 		return;
 	c->closed = true;
-	if (c->in_hdr_count)
-		npending--;
+	admit_done(&c->adm);
 	timer_cancel(&c->tm);
 	if (c->ctl)
 		ctl_free(c->ctl);
@@ -606,8 +606,7 @@ static void read_header(struct conn *c)
 		conn_close(c);
 		return;
 	}
-	c->in_hdr_count = false;
-	npending--;
+	admit_done(&c->adm);
 	timer_cancel(&c->tm);
 	int bad = dl_hdr_check(c->hdr, g.token, &c->t);
 	memset(c->hdr, 0, sizeof(c->hdr)); /* it holds the token */
@@ -674,7 +673,7 @@ static void on_timeout(struct timer *t)
 	}
 }
 
-static void conn_new(int fd)
+static void conn_new(int fd, uint64_t src)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	int one = 1;
@@ -688,17 +687,30 @@ static void conn_new(int fd)
 	c->b = (struct watch){ .fd = -1, .fn = on_target, .data = c };
 	c->up.pipe[0] = c->up.pipe[1] = c->down.pipe[0] = c->down.pipe[1] = -1;
 	c->st = C_HDR;
-	c->in_hdr_count = true;
 	c->tm.fn = on_timeout;
 	c->tm.data = c;
 	nconns++;
-	npending++;
 	c->a_ev = EV_RD;
 	if (loop_add(&c->a, c->a_ev) < 0) {
 		conn_close(c);
 		return;
 	}
 	timer_arm(&c->tm, HDR_TIMEOUT_MS);
+	/* the host sends its header right behind the connect: often it is
+	 * already here, and such a connection never waits in the budget */
+	read_header(c);
+	if (c->closed || c->st != C_HDR)
+		return;
+	c->adm.src = src;
+	struct admit_node *old = admit_add(&c->adm);
+	if (old) {
+		struct conn *v = (struct conn *)((char *)old - offsetof(struct conn, adm));
+		read_header(v); /* a burst accepted before its header was read */
+		if (!v->closed && v->st == C_HDR) {
+			log_reject("too many connections without a header: dropped the oldest");
+			conn_close(v);
+		}
+	}
 }
 
 /* Out of fds, a level-triggered listener would spin: accept with a spare
@@ -719,7 +731,10 @@ static void shed_one(int lfd)
 static void on_accept(struct watch *w, uint32_t ev)
 {
 	for (int i = 0; i < 64; i++) {
-		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage ss;
+		socklen_t sslen = sizeof(ss);
+		uint64_t src;
+		int fd = accept4(w->fd, (struct sockaddr *)&ss, &sslen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE) {
 				log_reject("out of file descriptors");
@@ -730,16 +745,22 @@ static void on_accept(struct watch *w, uint32_t ev)
 				continue;
 			return;
 		}
-		if (nconns >= MAX_CONNS || npending >= MAX_PENDING_HDR) {
+		if (!admit_peer(&ss, &src)) {
+			log_reject("not from the host");
+			close(fd);
+			continue;
+		}
+		if (nconns >= MAX_CONNS) {
 			log_reject("too many connections");
 			close(fd);
 			continue;
 		}
-		conn_new(fd);
+		conn_new(fd, src);
 	}
 }
 
-static int listen_on(int fd, const struct sockaddr *sa, socklen_t len, const char *what)
+static int listen_on(int fd, const struct sockaddr *sa, socklen_t len, const char *what,
+		     const char *dev)
 {
 	int one = 1;
 	struct listener *l;
@@ -747,6 +768,10 @@ static int listen_on(int fd, const struct sockaddr *sa, socklen_t len, const cha
 	if (spare_fd < 0)
 		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* only what arrives on that interface: not a container's connection
+	 * through docker0, nor one over lo */
+	if (dev && *dev && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, (socklen_t)strlen(dev)) < 0)
+		goto fail;
 	if (bind(fd, sa, len) < 0 || listen(fd, 512) < 0)
 		goto fail;
 	l = calloc(1, sizeof(*l));
@@ -765,7 +790,7 @@ fail:
 	return -1;
 }
 
-int chan_listen_tcp(const char *host, uint16_t port)
+int chan_listen_tcp(const char *host, uint16_t port, const char *dev)
 {
 	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(port) };
 
@@ -776,7 +801,7 @@ int chan_listen_tcp(const char *host, uint16_t port)
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	return listen_on(fd, (struct sockaddr *)&in, sizeof(in), "tcp");
+	return listen_on(fd, (struct sockaddr *)&in, sizeof(in), "tcp", dev);
 }
 
 int chan_listen_vsock(uint32_t port)
@@ -791,5 +816,5 @@ int chan_listen_vsock(uint32_t port)
 		logmsg("channel: vsock socket: %m");
 		return -1;
 	}
-	return listen_on(fd, (struct sockaddr *)&vm, sizeof(vm), "vsock");
+	return listen_on(fd, (struct sockaddr *)&vm, sizeof(vm), "vsock", NULL);
 }

@@ -411,16 +411,22 @@ void pid1_main(void)
 	svc_signals_init();
 	net_setup();
 	stamp("network");
-	chan_listen_tcp("0.0.0.0", DL_AGENT_PORT);
 	bool data_ok = data_disk_setup(rootdev);
 	stamp("data");
 	ensure_docker_user();
 	svc_start_containerd(data_ok);
-	if (access("/dev/vsock", F_OK) == 0)
-		chan_listen_vsock(DL_AGENT_PORT);
 	share_setup(); /* before dockerd restarts containers that bind it */
 	svc_start_all(data_ok);
 	power_button_watch();
+	/* the channel accepts only now that the loop runs: a connection the
+	 * kernel accepted during the boot steps above would get no reply
+	 * until then (the host sees a refused connection instead) */
+	/* the host's path only: its address on the NIC (containers reach
+	 * 10.0.2.15 through docker0, host-network ones through lo) */
+	admit_host_only(cmdline_get("gw"));
+	chan_listen_tcp("0.0.0.0", DL_AGENT_PORT, net_ifname());
+	if (access("/dev/vsock", F_OK) == 0)
+		chan_listen_vsock(DL_AGENT_PORT);
 	logmsg("up");
 	loop_run();
 }

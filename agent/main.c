@@ -54,7 +54,7 @@ static int serve_main(const char *listen, const char *token_file)
 	if (loop_init() < 0)
 		return 1;
 	svc_signals_init();
-	if (chan_listen_tcp(host, (uint16_t)port) < 0)
+	if (chan_listen_tcp(host, (uint16_t)port, NULL) < 0)
 		return 1;
 	logmsg("serving on %s:%ld (docker: %s)", host, port, g.docker_sock);
 	loop_run();

@@ -5,6 +5,7 @@
  */
 #include "agent.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -242,20 +243,27 @@ static void on_version(void *arg, int status, const char *body)
 
 /* Bridged mode (dlite.bridged=1): the host routes docker's subnets through
  * us; docker's FORWARD policy DROP would drop what arrives on our NIC for a
- * container, so let it through (DOCKER-USER exists once dockerd is up and
- * survives dockerd restarts). */
+ * container, so let it through, but only from the host's own address on the
+ * bridge (dlite.gw), not from anything else on that segment (DOCKER-USER
+ * exists once dockerd is up and survives dockerd restarts). */
 static void allow_bridged_forwarding(void)
 {
-	const char *b = cmdline_get("bridged");
-	char nic[32];
+	const char *b = cmdline_get("bridged"), *gw = cmdline_get("gw");
+	char nic[32], src[64];
+	struct in_addr a;
 
 	if (!b || strcmp(b, "1") != 0 || !net_ifname()[0])
 		return;
+	if (!gw || inet_pton(AF_INET, gw, &a) != 1) {
+		logmsg("bridged: no host address (dlite.gw); forwarding to containers not allowed");
+		return;
+	}
 	snprintf(nic, sizeof(nic), "%s", net_ifname());
-	char *const argv[] = { "/usr/sbin/iptables", "-w", "-I", "DOCKER-USER", "-i", nic, "-j",
-			       "ACCEPT", NULL };
+	snprintf(src, sizeof(src), "%s/32", gw);
+	char *const argv[] = { "/usr/sbin/iptables", "-w", "-I", "DOCKER-USER", "-i", nic, "-s", src,
+			       "-j", "ACCEPT", NULL };
 	if (spawn(argv, -1) > 0)
-		logmsg("bridged: forwarding from %s to containers allowed", nic);
+		logmsg("bridged: forwarding from %s (host %s) to containers allowed", nic, gw);
 }
 
 static void on_ping(void *arg, int status, const char *body)

@@ -4,6 +4,9 @@
  * bench/loadgen's protocol, so `loadgen up|down --tcp P` is the client:
  *   "SINK\n"    read until EOF, then answer "OK <bytes>\n" and close
  *   "SRC <n>\n" send n bytes, then close
+ *   "PAT <n> <id>\n" send n bytes (n a multiple of 8) of 64-bit little-endian
+ *               words (id << 40) + i, i = 0, 1, ...: a stream whose every
+ *               byte says where it belongs (bench/load checks them)
  * One process per connection (fork): a benchmark runs one at a time.
  *   bulksrv PORT
  */
@@ -37,7 +40,7 @@ static void serve(int fd)
 {
 	char head[64];
 	size_t hl = 0;
-	unsigned long long count = 0;
+	unsigned long long count = 0, id = 0;
 
 	/* the request line, byte by byte (it is short, and what follows is data) */
 	while (hl < sizeof(head) - 1) {
@@ -55,6 +58,18 @@ static void serve(int fd)
 				count += (unsigned long long)r;
 		int m = snprintf(head, sizeof(head), "OK %llu\n", count);
 		write_all(fd, head, (size_t)m);
+	} else if (sscanf(head, "PAT %llu %llu", &count, &id) == 2) {
+		unsigned long long w = id << 40;
+		while (count >= 8) {
+			size_t n = count < sizeof(buf) ? count : sizeof(buf);
+			n -= n % 8;
+			for (size_t i = 0; i < n; i += 8, w++)
+				for (int b = 0; b < 8; b++)
+					buf[i + b] = (char)(w >> (8 * b));
+			if (write_all(fd, buf, n) < 0)
+				break;
+			count -= n;
+		}
 	} else if (sscanf(head, "SRC %llu", &count) == 1) {
 		while (count) {
 			size_t n = count < sizeof(buf) ? count : sizeof(buf);

@@ -29,6 +29,7 @@ struct dl_cmd {
 CMD(install); CMD(uninstall); CMD(start); CMD(stop); CMD(restart); CMD(status); CMD(ip);
 CMD(ssh); CMD(logs); CMD(update); CMD(rebuild); CMD(config); CMD(version); CMD(daemon);
 CMD(chan);
+CMD(helper);
 #undef CMD
 
 /* util.c */
@@ -43,6 +44,8 @@ int cli_control(struct dl_ctx *ctx, const char *req, char **reply, int timeout_m
 bool cli_daemon_running(struct dl_ctx *ctx);
 /* Start `dlite daemon` in the background and wait for its control socket. */
 int cli_spawn_daemon(struct dl_ctx *ctx, struct dl_err *e);
+/* idle: `dlite daemon --idle` (adopts a VM a crashed daemon left, boots none). */
+int cli_spawn_daemon_opt(struct dl_ctx *ctx, int idle, struct dl_err *e);
 /* Directory of the running executable. */
 int cli_exe_dir(char *out, size_t n, struct dl_err *e);
 /* Default OS image directory: next to the binary (build/os) or PREFIX/lib/dlite/os. */

@@ -4,6 +4,8 @@
 
 #include "cli.h"
 #include "daemon/daemon.h"
+#include "daemon/guard.h"
+#include "daemon/log.h"
 
 static int exec_daemon(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
@@ -21,6 +23,10 @@ static int exec_daemon(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 	}
 	if (cli_load_config(ctx, e) < 0)
 		return -1;
+	/* floods: daemon.log stays at most 2 x 8 MiB; every fd the system
+	 * lets us have (a systemd user unit's soft limit is 1,024) */
+	dl_log_rotate_at(ctx->paths.daemon_log, DL_LOG_ROTATE_BYTES);
+	dl_raise_nofile();
 	return dl_daemon_run(&ctx->paths, &ctx->cfg, &opts, e);
 }
 

@@ -12,6 +12,7 @@
 #include "autostart.h"
 #include "cli.h"
 #include "host/atomic.h"
+#include "helperunit.h"
 #include "osinstall.h"
 #include "sysfiles.h"
 
@@ -21,12 +22,13 @@ static const char usage_text[] =
 	"usage: dlite install [-c CPUS] [-m MEM_GiB] [-d DISK_GiB] [-n HOSTNAME] [-S SHARE]\n"
 	"                     [-s SSH_PUBKEY] [-v VERSION | --os PATH|URL [--sha256 HEX]] [--socket PATH]\n"
 	"                     [--accel auto|kvm|hvf|tcg] [--engine qemu|hyperkit|vfkit]\n"
-	"                     [--network user|bridged] [--yes]\n"
+	"                     [--network user|bridged] [--force] [--yes]\n"
 	"  -c  CPUs (2)       -m  memory in GiB (2)     -d  data disk in GiB (20, sparse)\n"
 	"  -n  host name (local.docker)                 -S  folder shared at the same path ($HOME;\n"
 	"                                                   \"\" for none)\n"
 	"  -s  ssh public key for `dlite ssh` (~/.ssh/id_ed25519.pub, id_rsa.pub, or a new key)\n"
 	"  -v  OS image version   --os  image folder or URL (default: the one built with dlite)\n"
+	"  --force  move a /var/run/docker.sock that is not dlite's aside (uninstall restores it)\n"
 	"  --sha256 HEX  the sha256 manifest.json must have: how a downloaded image is trusted\n";
 
 /* Write a new sparse disk: the marker and the key at offset 0, then the size. */
@@ -93,21 +95,80 @@ static int pick_ssh_key(struct dl_ctx *ctx, const char *given, struct dl_err *e)
 	return 0;
 }
 
-static int link_var_run(struct dl_ctx *ctx, struct dl_err *e)
+/* /var/run/docker.sock: dlite's link (to its socket, or into DLITE_HOME) is
+ * replaced; anything else is left alone unless --force, which moves it aside
+ * to DL_DOCKER_SOCK_ASIDE (uninstall puts it back). */
+static bool ours(struct dl_ctx *ctx, const char *path)
 {
-	char path[4096], cur[4096];
+	char cur[4096];
+	ssize_t n = readlink(path, cur, sizeof(cur) - 1);
+	size_t hl = strlen(ctx->paths.home);
+
+	if (n < 0)
+		return false;
+	cur[n] = '\0';
+	return !strcmp(cur, ctx->cfg.socket) ||
+	       (!strncmp(cur, ctx->paths.home, hl) && cur[hl] == '/');
+}
+
+static void describe(const char *path, char *out, size_t n)
+{
+	char cur[1024];
+	struct stat st;
+	ssize_t l = readlink(path, cur, sizeof(cur) - 1);
+
+	if (l >= 0) {
+		cur[l] = '\0';
+		snprintf(out, n, "a link to %s", cur);
+	} else if (lstat(path, &st) == 0) {
+		snprintf(out, n, "%s", S_ISSOCK(st.st_mode) ? "a socket (another Docker engine?)" :
+				       S_ISDIR(st.st_mode) ? "a folder" : "a file");
+	} else {
+		snprintf(out, n, "there");
+	}
+}
+
+static int check_var_run(struct dl_ctx *ctx, bool force, struct dl_err *e)
+{
+	char path[4096], aside[4200], what[1100];
 	struct stat st;
 
 	if (dl_syspath(path, sizeof(path), "/var/run/docker.sock", e) < 0)
 		return -1;
+	if (!strcmp(path, ctx->cfg.socket) || lstat(path, &st) < 0 || ours(ctx, path))
+		return 0;
+	describe(path, what, sizeof(what));
+	if (!force)
+		return dl_fail(e, 0, "%s is %s, not dlite's; it is left alone: pass --force to move it "
+			       "aside (`dlite uninstall` puts it back), or use --socket", path, what);
+	snprintf(aside, sizeof(aside), "%s" DL_DOCKER_SOCK_ASIDE, path);
+	if (lstat(aside, &st) == 0)
+		return dl_fail(e, 0, "%s is %s and %s already holds what was there before dlite; "
+			       "remove one of them", path, what, aside);
+	return 0;
+}
+
+static int link_var_run(struct dl_ctx *ctx, bool force, struct dl_err *e)
+{
+	char path[4096], aside[4200], what[1100];
+	struct stat st;
+
+	if (check_var_run(ctx, force, e) < 0 ||
+	    dl_syspath(path, sizeof(path), "/var/run/docker.sock", e) < 0)
+		return -1;
 	if (strcmp(path, ctx->cfg.socket) == 0)
 		return 0;
 	if (lstat(path, &st) == 0) {
-		ssize_t n = readlink(path, cur, sizeof(cur) - 1);
-		if (n < 0)
-			return dl_fail(e, 0, "%s exists and is not dlite's link (another Docker engine?); "
-					     "remove it or use --socket", path);
-		unlink(path);
+		if (ours(ctx, path)) {
+			unlink(path);
+		} else {
+			describe(path, what, sizeof(what));
+			snprintf(aside, sizeof(aside), "%s" DL_DOCKER_SOCK_ASIDE, path);
+			if (rename(path, aside) < 0)
+				return dl_fail(e, errno, "cannot move %s aside to %s", path, aside);
+			printf("dlite: moved %s (%s) to %s; `dlite uninstall` puts it back\n", path,
+			       what, aside);
+		}
 	}
 	char *slash = strrchr(path, '/');
 	if (slash && slash != path) {
@@ -133,11 +194,11 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 		{ "hostname", 1, 0, 'n' }, { "share", 1, 0, 'S' },   { "ssh-key", 1, 0, 's' },
 		{ "version", 1, 0, 'v' }, { "os", 1, 0, 'O' },	    { "socket", 1, 0, 'k' },
 		{ "accel", 1, 0, 'a' },	 { "engine", 1, 0, 'E' },  { "network", 1, 0, 'N' },
-		{ "yes", 0, 0, 'y' },	 { "help", 0, 0, 'h' },	    { "sha256", 1, 0, 'P' },
-		{ 0, 0, 0, 0 },
+		{ "yes", 0, 0, 'y' },	 { "help", 0, 0, 'h' },	    { "force", 0, 0, 'F' },
+		{ "sha256", 1, 0, 'P' }, { 0, 0, 0, 0 },
 	};
 	const char *ssh = NULL, *os = NULL, *version = NULL, *pin = NULL;
-	bool yes = false, existing;
+	bool yes = false, force = false, existing;
 	char buf[1200];
 	int c;
 
@@ -179,6 +240,7 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 			if (dl_config_set(&ctx->cfg, "network", optarg, e) < 0) return -1;
 			break;
 		case 'y': yes = true; break;
+		case 'F': force = true; break;
 		case 'P': if (os_check_pin(optarg, e) < 0) return -1; pin = optarg; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case ':': return dl_fail(e, 0, "flag %s needs a value; see `dlite install --help`",
@@ -193,8 +255,14 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 		return dl_fail(e, 0, "give -v or --os, not both");
 	if (dl_config_validate(&ctx->cfg, e) < 0)
 		return -1;
-	if (strcmp(ctx->cfg.network, "bridged") == 0 && geteuid() != 0)
-		return dl_fail(e, 0, "--network bridged needs root; run `sudo dlite install ...`");
+	bool bridged = strcmp(ctx->cfg.network, "bridged") == 0;
+	if (bridged && geteuid() != 0)
+		return dl_fail(e, 0, "--network bridged needs root once, for its helper; run `sudo "
+			       "dlite install ...` (the daemon then runs as you)");
+	if (bridged && cli_helper_check_exe(e) < 0)
+		return -1;
+	if (geteuid() == 0 && check_var_run(ctx, force, e) < 0)
+		return -1;
 
 	/* the OS source, checked before anything is written */
 	char src[4096];
@@ -258,12 +326,16 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 		fprintf(stderr, "dlite: warning: %s\n", e->msg);
 	if (cli_autostart(ctx, true, e) < 0)
 		fprintf(stderr, "dlite: warning: %s\n", e->msg);
-	if (geteuid() == 0 && link_var_run(ctx, e) < 0)
+	if (geteuid() == 0 && link_var_run(ctx, force, e) < 0)
 		fprintf(stderr, "dlite: warning: %s\n", e->msg);
 	if (cli_docker_context(ctx->cfg.socket, false) != 0)
 		fprintf(stderr, "dlite: note: no docker CLI found to create the \"dlite\" context\n");
 	unsigned uid, gid;
 	cli_target_user(&uid, &gid);
+	if (bridged && (uid == 0 || cli_helper_unit(true, uid, e) < 0))
+		fprintf(stderr, "dlite: warning: bridged mode's helper: %s\n",
+			uid == 0 ? "root's own daemon is not served; run `sudo dlite install` from "
+				   "your user's shell" : e->msg);
 	if (uid != geteuid()) {
 		/* under sudo: the files belong to the user who runs the daemon */
 		char *argv2[] = { "chown", "-R", buf, ctx->paths.home, NULL };

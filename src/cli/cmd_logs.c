@@ -4,9 +4,30 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
+
+/* -f across rotation: daemon.log renamed to .1 (open the new one),
+ * console.log truncated (read on from its start). */
+static void follow_rotation(const char *path, int *fd)
+{
+	struct stat now, cur;
+	off_t at = lseek(*fd, 0, SEEK_CUR);
+
+	if (stat(path, &now) < 0 || fstat(*fd, &cur) < 0)
+		return;
+	if (now.st_dev != cur.st_dev || now.st_ino != cur.st_ino) {
+		int nfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (nfd >= 0) {
+			close(*fd);
+			*fd = nfd;
+		}
+	} else if (at > now.st_size) {
+		lseek(*fd, 0, SEEK_SET);
+	}
+}
 
 static int exec_logs(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
@@ -47,6 +68,7 @@ static int exec_logs(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e
 				break;
 			fflush(stdout);
 			usleep(200000);
+			follow_rotation(path, &fd);
 			continue;
 		}
 		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "daemon/chan.h"
+#include "lib/chan.h"
 #include "host/atomic.h"
 
 /* The channel address comes from the daemon, the token from run/token (0600). */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "osinstall.h"
@@ -80,8 +81,14 @@ static int do_stop(struct dl_ctx *ctx, struct dl_err *e)
 {
 	double t0 = cli_now();
 
-	if (!cli_daemon_running(ctx))
-		return dl_fail(e, 0, "dlite is not running");
+	if (!cli_daemon_running(ctx)) {
+		/* a daemon that crashed may have left its VM running: an idle
+		 * daemon adopts it (and boots nothing), then stops it */
+		if (access(ctx->paths.state, F_OK) < 0)
+			return dl_fail(e, 0, "dlite is not running");
+		if (cli_spawn_daemon_opt(ctx, 1, e) < 0)
+			return -1;
+	}
 	if (cli_request(ctx, "stop", STOP_TIMEOUT_MS, NULL, e) < 0)
 		return -1;
 	printf("dlite: stopped in %.1f s\n", cli_now() - t0);

@@ -7,8 +7,9 @@
 
 #include "autostart.h"
 #include "cli.h"
-#include "daemon/engine.h"
+#include "lib/nfs.h"
 #include "host/atomic.h"
+#include "helperunit.h"
 #include "osinstall.h"
 #include "sysfiles.h"
 
@@ -47,17 +48,35 @@ static int exec_uninstall(struct dl_ctx *ctx, int argc, char **argv, struct dl_e
 	if (cli_hosts_edit(NULL, NULL, e) < 0)
 		fprintf(stderr, "dlite: warning: %s\n", e->msg);
 	/* hyperkit's NFS export (the block between "# dlite begin/end") */
-	if (dl_engine_nfs_unexport(e) < 0)
+	if (dl_nfs_unexport(e) < 0)
 		fprintf(stderr, "dlite: warning: %s\n", e->msg);
 	cli_docker_context(ctx->cfg.socket, true);
 	if (dl_syspath(path, sizeof(path), "/var/run/docker.sock", NULL) == 0) {
+		char aside[4200];
+		struct stat st;
 		ssize_t n = readlink(path, link, sizeof(link) - 1);
 		if (n > 0) {
 			link[n] = '\0';
 			if (strcmp(link, ctx->cfg.socket) == 0)
 				rm(path);
 		}
+		/* what install --force moved aside goes back */
+		snprintf(aside, sizeof(aside), "%s" DL_DOCKER_SOCK_ASIDE, path);
+		if (lstat(aside, &st) == 0) {
+			if (lstat(path, &st) == 0 || rename(aside, path) < 0)
+				fprintf(stderr, "dlite: warning: cannot put %s back to %s (%s); move it "
+					"yourself: sudo mv %s %s\n", aside, path,
+					lstat(path, &st) == 0 ? "something is there" : strerror(errno),
+					aside, path);
+			else
+				printf("dlite: put back %s\n", path);
+		}
 	}
+	/* bridged mode's helper (root's service) */
+	unsigned uid, gid;
+	cli_target_user(&uid, &gid);
+	if (geteuid() == 0 && uid != 0 && cli_helper_unit(false, uid, e) < 0)
+		fprintf(stderr, "dlite: warning: %s\n", e->msg);
 	os_rmdir(ctx->paths.os_dir);
 	os_rmdir(ctx->paths.os_prev);
 	rmdir(ctx->paths.os_root);

@@ -8,7 +8,7 @@
 static const struct dl_cmd *const commands[] = {
 	&cmd_install, &cmd_start,   &cmd_stop,	 &cmd_restart, &cmd_status,
 	&cmd_ip,      &cmd_ssh,	    &cmd_logs,	 &cmd_update,  &cmd_rebuild,
-	&cmd_config,  &cmd_uninstall, &cmd_version, &cmd_daemon,  &cmd_chan,
+	&cmd_config,  &cmd_uninstall, &cmd_version, &cmd_daemon,  &cmd_chan,    &cmd_helper,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -194,6 +194,11 @@ int cli_default_os(char *out, size_t n, struct dl_err *e)
 
 int cli_spawn_daemon(struct dl_ctx *ctx, struct dl_err *e)
 {
+	return cli_spawn_daemon_opt(ctx, 0, e);
+}
+
+int cli_spawn_daemon_opt(struct dl_ctx *ctx, int idle, struct dl_err *e)
+{
 	char exe[PATH_MAX], self[PATH_MAX + 8];
 	pid_t pid;
 
@@ -213,7 +218,10 @@ int cli_spawn_daemon(struct dl_ctx *ctx, struct dl_err *e)
 		dup2(null, 0);
 		dup2(log >= 0 ? log : null, 1);
 		dup2(log >= 0 ? log : null, 2);
-		execl(self, "dlite", "daemon", (char *)NULL);
+		if (idle)
+			execl(self, "dlite", "daemon", "--idle", (char *)NULL);
+		else
+			execl(self, "dlite", "daemon", (char *)NULL);
 		_exit(127);
 	}
 	waitpid(pid, NULL, 0);

@@ -1,6 +1,5 @@
 #include "config.h"
-#include "host/hosts.h"
-#include "host/resolver.h"
+#include "names.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -28,13 +27,14 @@ static const struct key keys[] = {
 	KS(socket),		KS(engine),		KS(accel),
 	KS(network),		KS(bridge_addr),	KS(bridge_host),
 	KI(dns_port, 1, 65535),	KS(virtiofsd),		KS(dns_domain),
+	KI(port_max_conns, 1, 1000000), KI(port_max_udp, 1, 1000000),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 const char *const dl_config_keys[] = { "cpus", "memory_gib", "disk_gib", "hostname", "share",
 				       "ssh_key", "socket", "engine", "accel", "network",
 				       "bridge_addr", "bridge_host", "dns_port", "virtiofsd",
-				       "dns_domain", NULL };
+				       "dns_domain", "port_max_conns", "port_max_udp", NULL };
 
 static const struct key *find_key(const char *name)
 {
@@ -59,6 +59,8 @@ void dl_config_defaults(struct dl_config *c, const char *home, const char *dlite
 	snprintf(c->accel, sizeof(c->accel), "auto");
 	snprintf(c->network, sizeof(c->network), "user");
 	c->dns_port = 5354;
+	c->port_max_conns = 1024;
+	c->port_max_udp = 256;
 	snprintf(c->dns_domain, sizeof(c->dns_domain), "docker");
 }
 

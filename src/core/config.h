@@ -21,6 +21,8 @@ struct dl_config {
 	char bridge_host[64];	/* bridged: the host side address on the bridge */
 	int dns_port;		/* DNS responder port on the host's loopback (user) or bridge */
 	char virtiofsd[1024];	/* qemu share: "" = look for it, "none" = 9p, or its path */
+	int port_max_conns;	/* TCP relays per published port (oldest idle closed beyond) */
+	int port_max_udp;	/* UDP client addresses per published port (idem) */
 	char dns_domain[DL_HOSTNAME_MAX + 1]; /* zone answered for containers: "docker" */
 };
 

@@ -1,24 +1,22 @@
 /*
  * Bridged mode and the host's side of networking (issue 4, sections 3-4):
  *
- *   up      (before the VM is spawned, bridged mode, Linux, root):
- *           bridge dlite0 with bridge_host, tap dlite-tap0 (owned by the
- *           daemon's uid) enslaved to it, both up.  The VM spec gets the tap,
- *           the static address and the gateway; the channel goes straight to
- *           VM_ADDR:5155.
- *   routes  (whenever docker's networks change): `ip route replace SUBNET via
- *           VM_ADDR dev dlite0` for each IPv4 subnet, deletes for those gone.
+ * The daemon runs as the user; each step below is a request to the
+ * privileged helper (src/daemon/privd.c, protocol in src/host/privreq.h),
+ * which re-validates it and runs ip(8)/resolvectl(1) as root.
+ *   up      (before the VM is spawned, bridged mode, Linux): bridge dlite0
+ *           with bridge_host, tap dlite-tap0 (owned by the user) on it; the
+ *           tap's fd comes back and QEMU inherits it (the tap goes away with
+ *           QEMU).  The VM spec gets the fd, the static address and the
+ *           gateway; the channel goes straight to VM_ADDR:5155.
+ *   routes  (whenever docker's networks change): route-add SUBNET VM_ADDR for
+ *           each IPv4 subnet (the helper refuses what is not private or
+ *           overlaps the host's routes: logged), route-del for those gone.
  *   ready   (the VM answers): point the host's resolver at the DNS responder:
- *           systemd-resolved per-link DNS on dlite0 where resolvectl answers,
- *           otherwise DLITE_HOME/dnsmasq-dlite.conf and one log line; on macOS
- *           /etc/resolver/<domain>.
- *   down    (the VM is gone, or the daemon exits): routes, resolver, tap and
- *           bridge, only what we created (remembered in run/bridge.state so
- *           that a crashed daemon's leftovers are ours too).
- *
- * Commands are the pure lists of src/host/routes.h and resolver.h, run with
- * ip(8)/resolvectl(1): the same argv the golden tests check, one log line
- * per command, and what an admin would type to inspect or undo it.
+ *           systemd-resolved per-link DNS on dlite0 (or /etc/resolver/<domain>
+ *           on macOS) through the helper; otherwise DLITE_HOME/dnsmasq-dlite.conf
+ *           and one log line.
+ *   down    (the VM is gone, or the daemon exits): resolver, routes, bridge.
  */
 #ifndef DLITE_DAEMON_BRIDGE_H
 #define DLITE_DAEMON_BRIDGE_H
@@ -44,6 +42,10 @@ struct dl_bridge *dl_bridge_new(const struct dl_paths *paths, const struct dl_co
  * address, gateway, dlite.bridged=1) and the channel (VM_ADDR:5155). */
 int dl_bridge_up(struct dl_bridge *b, struct dl_vm_spec *s, struct dl_chan_cfg *chan,
 		 struct dl_err *e);
+/* In the forked child before exec of QEMU: the tap's fd stays open across
+ * exec.  In the parent after the fork: our copy is closed. */
+void dl_bridge_child(const struct dl_bridge *b);
+void dl_bridge_spawned(struct dl_bridge *b);
 /* The VM is ready and the DNS responder listens on dns_port (0: none). */
 void dl_bridge_ready(struct dl_bridge *b, unsigned dns_port);
 /* Docker's current subnets (IPv4 and IPv6 CIDRs); routes follow them. */

@@ -1,309 +1,17 @@
+/* Asynchronous channel opens and control requests on the daemon's loop
+ * (see chan.h). */
 #include "daemon/chan.h"
 
-
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
-
-#ifdef __linux__
-#include <linux/vm_sockets.h>
-#endif
-
-/* ---- socket helpers shared by the daemon files (daemon/sockutil.h) ---- */
-
-int dl_set_nonblock(int fd, int on)
-{
-	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0)
-		return -1;
-	fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
-	return fcntl(fd, F_SETFL, fl);
-}
-
-int dl_pipe(int p[2], int nonblock)
-{
-#ifdef __linux__
-	return pipe2(p, O_CLOEXEC | (nonblock ? O_NONBLOCK : 0));
-#else
-	if (pipe(p) < 0)
-		return -1;
-	for (int i = 0; i < 2; i++) {
-		fcntl(p[i], F_SETFD, FD_CLOEXEC);
-		if (nonblock)
-			dl_set_nonblock(p[i], 1);
-	}
-	return 0;
-#endif
-}
-
-static void set_nosigpipe(int fd)
-{
-#ifdef SO_NOSIGPIPE
-	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof(one));
-#else
-	(void)fd;
-#endif
-}
-
-#if !defined(SOCK_NONBLOCK) || !defined(__linux__)
-/* Where the kernel can't do it atomically; closes fd on failure. */
-static int cloexec_nonblock(int fd)
-{
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || dl_set_nonblock(fd, 1) < 0) {
-		int s = errno;
-		close(fd);
-		errno = s;
-		return -1;
-	}
-	return 0;
-}
-#endif
-
-int dl_socket_nb(int domain, int type)
-{
-	int fd;
-#ifdef SOCK_NONBLOCK
-	fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-#else
-	fd = socket(domain, type, 0);
-	if (fd >= 0 && cloexec_nonblock(fd) < 0)
-		return -1;
-#endif
-	if (fd >= 0)
-		set_nosigpipe(fd);
-	return fd;
-}
-
-int dl_accept_nb(int lfd, struct sockaddr *sa, socklen_t *len)
-{
-	int fd;
-#ifdef __linux__
-	fd = accept4(lfd, sa, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-#else
-	fd = accept(lfd, sa, len);
-	if (fd >= 0 && cloexec_nonblock(fd) < 0)
-		return -1;
-#endif
-	if (fd >= 0)
-		set_nosigpipe(fd);
-	return fd;
-}
-
-void dl_set_nodelay(int fd)
-{
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
-/* ---- addresses ---- */
-
-static int chan_sockaddr(const struct dl_chan_cfg *cfg, struct sockaddr_storage *ss,
-			 socklen_t *len)
-{
-	memset(ss, 0, sizeof(*ss));
-	switch (cfg->kind) {
-	case DL_CHAN_TCP: {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-		if (inet_pton(AF_INET, cfg->host, &s4->sin_addr) == 1) {
-			s4->sin_family = AF_INET;
-			s4->sin_port = htons(cfg->port);
-			*len = sizeof(*s4);
-			return 0;
-		}
-		if (inet_pton(AF_INET6, cfg->host, &s6->sin6_addr) == 1) {
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons(cfg->port);
-			*len = sizeof(*s6);
-			return 0;
-		}
-		errno = EINVAL;
-		return -1;
-	}
-	case DL_CHAN_VSOCK: {
-#ifdef __linux__
-		struct sockaddr_vm *vm = (struct sockaddr_vm *)ss;
-		vm->svm_family = AF_VSOCK;
-		vm->svm_cid = cfg->cid;
-		vm->svm_port = cfg->port;
-		*len = sizeof(*vm);
-		return 0;
-#else
-		errno = EAFNOSUPPORT;
-		return -1;
-#endif
-	}
-	case DL_CHAN_UNIX:
-	case DL_CHAN_HYPERKIT: {
-		struct sockaddr_un *un = (struct sockaddr_un *)ss;
-		size_t n = strnlen(cfg->path, sizeof(cfg->path));
-		if (n == 0 || n >= sizeof(un->sun_path) || n >= sizeof(cfg->path)) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		un->sun_family = AF_UNIX;
-		memcpy(un->sun_path, cfg->path, n);
-		*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
-		return 0;
-	}
-	}
-	errno = EINVAL;
-	return -1;
-}
-
-const char *dl_chan_cfg_str(const struct dl_chan_cfg *cfg, char *buf, size_t len)
-{
-	switch (cfg->kind) {
-	case DL_CHAN_TCP:
-		if (strchr(cfg->host, ':'))
-			snprintf(buf, len, "tcp:[%s]:%u", cfg->host, cfg->port);
-		else
-			snprintf(buf, len, "tcp:%s:%u", cfg->host, cfg->port);
-		break;
-	case DL_CHAN_VSOCK:
-		snprintf(buf, len, "vsock:%u:%u", cfg->cid, cfg->port);
-		break;
-	case DL_CHAN_UNIX:
-		snprintf(buf, len, "unix:%s", cfg->path);
-		break;
-	case DL_CHAN_HYPERKIT:
-		snprintf(buf, len, "hyperkit:%s:%u:%u", cfg->path, cfg->cid, cfg->port);
-		break;
-	default:
-		snprintf(buf, len, "?");
-	}
-	return buf;
-}
-
-size_t dl_chan_preamble(const struct dl_chan_cfg *cfg, uint8_t buf[DL_CHAN_PREAMBLE_MAX])
-{
-	if (cfg->kind != DL_CHAN_HYPERKIT)
-		return 0;
-	int n = snprintf((char *)buf, DL_CHAN_PREAMBLE_MAX, "%08x.%08x\n", cfg->cid,
-			 (unsigned)cfg->port);
-	return n > 0 && n < DL_CHAN_PREAMBLE_MAX ? (size_t)n : 0;
-}
-
-static int parse_port(const char *s, uint16_t *port)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || *s < '0' || *s > '9' || *end || v == 0 || v > 65535)
-		return -1;
-	*port = (uint16_t)v;
-	return 0;
-}
-
-int dl_chan_cfg_parse(struct dl_chan_cfg *cfg, const char *spec, struct dl_err *e)
-{
-	uint8_t token[DL_TOKEN_LEN];
-
-	memcpy(token, cfg->token, sizeof(token));
-	memset(cfg, 0, sizeof(*cfg));
-	memcpy(cfg->token, token, sizeof(token));
-	if (strncmp(spec, "unix:", 5) == 0) {
-		size_t n = strlen(spec + 5);
-		if (n == 0 || n >= sizeof(cfg->path) ||
-		    n >= sizeof(((struct sockaddr_un *)0)->sun_path))
-			return dl_fail(e, 0, "channel socket path is empty or too long: %s", spec);
-		cfg->kind = DL_CHAN_UNIX;
-		memcpy(cfg->path, spec + 5, n + 1);
-		return 0;
-	}
-	if (strncmp(spec, "hyperkit:", 9) == 0) {
-		/* hyperkit:PATH:CID:PORT; PATH may hold colons, CID and PORT not */
-		const char *p = spec + 9, *c2 = strrchr(p, ':'), *c1;
-		uint16_t port;
-		char *end;
-		if (!c2 || parse_port(c2 + 1, &port) < 0)
-			return dl_fail(e, 0, "bad channel %s: use hyperkit:PATH:CID:PORT", spec);
-		size_t i = (size_t)(c2 - p);
-		while (i > 0 && p[i - 1] != ':')
-			i--;
-		if (i < 2) /* no second colon, or an empty PATH */
-			return dl_fail(e, 0, "bad channel %s: use hyperkit:PATH:CID:PORT", spec);
-		c1 = p + i - 1;
-		errno = 0;
-		unsigned long cid = strtoul(c1 + 1, &end, 10);
-		if (errno || end != c2 || c1 + 1 == c2 || c1[1] < '0' || c1[1] > '9' ||
-		    cid > 0xffffffffUL)
-			return dl_fail(e, 0, "bad channel %s: use hyperkit:PATH:CID:PORT", spec);
-		size_t n = (size_t)(c1 - p);
-		if (n >= sizeof(cfg->path) || n >= sizeof(((struct sockaddr_un *)0)->sun_path))
-			return dl_fail(e, 0, "channel socket path is too long: %s", spec);
-		cfg->kind = DL_CHAN_HYPERKIT;
-		memcpy(cfg->path, p, n);
-		cfg->path[n] = '\0';
-		cfg->cid = (unsigned)cid;
-		cfg->port = port;
-		return 0;
-	}
-	if (strncmp(spec, "vsock:", 6) == 0) {
-		const char *p = spec + 6, *colon = strchr(p, ':');
-		uint16_t port;
-		char *end;
-		if (!colon || parse_port(colon + 1, &port) < 0)
-			return dl_fail(e, 0, "bad channel %s: use vsock:CID:PORT", spec);
-		errno = 0;
-		unsigned long cid = strtoul(p, &end, 10);
-		if (errno || end != colon || p == colon || cid > 0xffffffffUL)
-			return dl_fail(e, 0, "bad channel %s: use vsock:CID:PORT", spec);
-		cfg->kind = DL_CHAN_VSOCK;
-		cfg->cid = (unsigned)cid;
-		cfg->port = port;
-		return 0;
-	}
-	if (strncmp(spec, "tcp:", 4) == 0) {
-		const char *p = spec + 4, *portstr;
-		char host[sizeof(cfg->host)];
-		struct in6_addr a6;
-		if (*p == '[') {
-			const char *close_br = strchr(p, ']');
-			if (!close_br || close_br[1] != ':' || (size_t)(close_br - p - 1) >= sizeof(host))
-				return dl_fail(e, 0, "bad channel %s: use tcp:[ADDR6]:PORT", spec);
-			memcpy(host, p + 1, (size_t)(close_br - p - 1));
-			host[close_br - p - 1] = '\0';
-			portstr = close_br + 2;
-		} else {
-			const char *colon = strrchr(p, ':');
-			if (!colon) {
-				snprintf(host, sizeof(host), "127.0.0.1");
-				portstr = p;
-			} else {
-				if ((size_t)(colon - p) >= sizeof(host))
-					return dl_fail(e, 0, "bad channel %s: host too long", spec);
-				memcpy(host, p, (size_t)(colon - p));
-				host[colon - p] = '\0';
-				portstr = colon + 1;
-			}
-		}
-		if (parse_port(portstr, &cfg->port) < 0)
-			return dl_fail(e, 0, "bad channel %s: bad port", spec);
-		if (inet_pton(AF_INET, host, &a6) != 1 && inet_pton(AF_INET6, host, &a6) != 1)
-			return dl_fail(e, 0, "bad channel %s: host must be a numeric address", spec);
-		cfg->kind = DL_CHAN_TCP;
-		memcpy(cfg->host, host, sizeof(host));
-		return 0;
-	}
-	return dl_fail(e, 0, "bad channel %s: use tcp:HOST:PORT, vsock:CID:PORT, unix:PATH or "
-		       "hyperkit:PATH:CID:PORT", spec);
-}
 
 /* ---- async open ---- */
 
@@ -477,11 +185,17 @@ static void op_cb(evutil_socket_t fd, short what, void *arg)
 int dl_chan_open(struct event_base *base, const struct dl_chan_cfg *cfg,
 		 const char *target, void (*cb)(int fd, int err, void *arg), void *arg)
 {
+	return dl_chan_open_ms(base, cfg, target, DL_CHAN_OPEN_TIMEOUT_MS, cb, arg);
+}
+
+int dl_chan_open_ms(struct event_base *base, const struct dl_chan_cfg *cfg,
+		    const char *target, int timeout_ms, void (*cb)(int fd, int err, void *arg),
+		    void *arg)
+{
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
 	struct chan_op *op;
-	struct timeval now, to = { DL_CHAN_OPEN_TIMEOUT_MS / 1000,
-				   (DL_CHAN_OPEN_TIMEOUT_MS % 1000) * 1000 };
+	struct timeval now, to = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 
 	op = op_alloc();
 	if (!op)
@@ -501,7 +215,7 @@ int dl_chan_open(struct event_base *base, const struct dl_chan_cfg *cfg,
 	gettimeofday(&now, NULL);
 	timeradd(&now, &to, &op->deadline);
 
-	if (chan_sockaddr(cfg, &ss, &sslen) < 0)
+	if (dl_chan_sockaddr(cfg, &ss, &sslen) < 0)
 		goto fail_async;
 	op->fd = dl_socket_nb(ss.ss_family, SOCK_STREAM);
 	if (op->fd < 0)
@@ -540,215 +254,226 @@ fail_async:
 	return 0;
 }
 
-/* ---- blocking API ---- */
 
-static int wait_fd(int fd, short events, const struct timespec *deadline)
+/* ---- control requests ---- */
+
+/* Its own small state machine (not dl_chan_open) so that a cancel frees
+ * everything at once. */
+#define REQ_LINE_MAX 1024
+
+struct dl_chan_req {
+	struct event ev;
+	struct event_base *base;
+	int fd, err;
+	enum { RQ_HDR, RQ_REPLY, RQ_LINE, RQ_ANSWER } state;
+	size_t off, len;
+	struct timeval deadline;
+	dl_chan_req_fn cb;
+	void *arg;
+	uint8_t hdr[DL_CHAN_PREAMBLE_MAX + DL_HDR_LEN];
+	size_t hlen;
+	uint8_t rep[DL_REPLY_LEN];
+	char line[REQ_LINE_MAX]; /* the request, then the answer */
+	size_t linelen;
+};
+
+static void req_end(struct dl_chan_req *r, int err)
 {
-	for (;;) {
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long ms = (deadline->tv_sec - now.tv_sec) * 1000 +
-			  (deadline->tv_nsec - now.tv_nsec) / 1000000;
-		if (ms <= 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		struct pollfd p = { .fd = fd, .events = events };
-		int r = poll(&p, 1, (int)ms);
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -1;
-	}
+	dl_chan_req_fn cb = r->cb;
+	void *arg = r->arg;
+	char reply[REQ_LINE_MAX];
+
+	snprintf(reply, sizeof(reply), "%s", r->state == RQ_ANSWER ? r->line : "");
+	if (!err && !(strncmp(reply, "ok", 2) == 0 && (reply[2] == '\0' || reply[2] == ' ')))
+		err = EPROTO; /* the agent's "err ..." line is in reply */
+	dl_chan_req_cancel(r);
+	cb(reply, err, arg);
 }
 
-static int dial_nb(const struct dl_chan_cfg *cfg, const char *target,
-		   const struct timespec *deadline, struct dl_err *e)
-{
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-	uint8_t hdr[DL_CHAN_PREAMBLE_MAX + DL_HDR_LEN], reply[DL_REPLY_LEN];
-	char where[160];
-	size_t off, hlen = dl_chan_preamble(cfg, hdr);
-	int fd, err = 0;
-	socklen_t elen = sizeof(err);
+static void req_cb(evutil_socket_t fd, short what, void *arg);
 
-	dl_chan_cfg_str(cfg, where, sizeof(where));
-	if (dl_hdr_encode(hdr + hlen, cfg->token, target) < 0)
-		return dl_fail(e, 0, "bad channel target '%s'", target);
-	hlen += DL_HDR_LEN;
-	if (chan_sockaddr(cfg, &ss, &sslen) < 0)
-		return dl_fail(e, errno, "bad channel address %s", where);
-	fd = dl_socket_nb(ss.ss_family, SOCK_STREAM);
-	if (fd < 0)
-		return dl_fail(e, errno, "socket for the agent channel");
-	if (cfg->kind == DL_CHAN_TCP)
-		dl_set_nodelay(fd);
-	if (connect(fd, (struct sockaddr *)&ss, sslen) < 0) {
-		if (errno != EINPROGRESS && errno != EINTR)
-			goto fail;
-		if (wait_fd(fd, POLLOUT, deadline) < 0)
-			goto fail;
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
-			goto fail;
-		if (err) {
-			errno = err;
-			goto fail;
-		}
-	}
-	for (off = 0; off < hlen;) {
-#ifdef MSG_NOSIGNAL
-		ssize_t n = send(fd, hdr + off, hlen - off, MSG_NOSIGNAL);
-#else
-		ssize_t n = send(fd, hdr + off, hlen - off, 0);
-#endif
-		if (n > 0)
-			off += (size_t)n;
-		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (wait_fd(fd, POLLOUT, deadline) < 0)
-				goto fail;
-		} else if (!(n < 0 && errno == EINTR))
-			goto fail;
-	}
-	for (off = 0; off < DL_REPLY_LEN;) {
-		ssize_t n = recv(fd, reply + off, DL_REPLY_LEN - off, 0);
-		if (n > 0)
-			off += (size_t)n;
-		else if (n == 0) {
-			close(fd);
-			return dl_fail(e, 0, "the agent at %s closed the channel (%s)", where,
-				       cfg->kind == DL_CHAN_HYPERKIT ? "is the guest up yet? wrong token?"
-								     : "wrong token?");
-		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			if (wait_fd(fd, POLLIN, deadline) < 0)
-				goto fail;
-		} else if (errno != EINTR)
-			goto fail;
-	}
-	switch (dl_reply_parse(reply, &err)) {
-	case DL_ST_OK:
-		return fd;
-	case DL_ST_UNAVAILABLE:
-		close(fd);
-		return dl_fail(e, err, "the agent cannot reach '%s'", target);
-	default:
-		close(fd);
-		return dl_fail(e, 0, "bad reply from the agent at %s", where);
-	}
-fail:
-	err = errno;
-	close(fd);
-	return dl_fail(e, err, "cannot reach the dlite agent at %s (is the VM running? try `dlite start`)", where);
+static void req_arm(struct dl_chan_req *r, short what)
+{
+	struct timeval now, left = { 0, 0 };
+
+	gettimeofday(&now, NULL);
+	if (timercmp(&now, &r->deadline, <))
+		timersub(&r->deadline, &now, &left);
+	event_del(&r->ev);
+	event_assign(&r->ev, r->base, r->fd, what, req_cb, r);
+	event_add(&r->ev, &left);
 }
 
-static void deadline_in(struct timespec *d, int timeout_ms)
+/* Send buf[off..len): 1 done, 0 wait (armed), -1 ended. */
+static int req_send(struct dl_chan_req *r, const void *buf, size_t len)
 {
-	clock_gettime(CLOCK_MONOTONIC, d);
-	if (timeout_ms <= 0)
-		timeout_ms = 10000;
-	d->tv_sec += timeout_ms / 1000;
-	d->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (d->tv_nsec >= 1000000000L) {
-		d->tv_sec++;
-		d->tv_nsec -= 1000000000L;
-	}
-}
-
-int dl_chan_dial(const struct dl_chan_cfg *cfg, const char *target, int timeout_ms,
-		 struct dl_err *e)
-{
-	struct timespec deadline;
-	deadline_in(&deadline, timeout_ms);
-	int fd = dial_nb(cfg, target, &deadline, e);
-	if (fd >= 0 && dl_set_nonblock(fd, 0) < 0) {
-		int err = errno;
-		close(fd);
-		return dl_fail(e, err, "channel socket");
-	}
-	return fd;
-}
-
-int dl_chan_control(const struct dl_chan_cfg *cfg, const char *request_line, char *reply,
-		    size_t replylen, int timeout_ms, struct dl_err *e)
-{
-	struct timespec deadline;
-	char line[1024];
-	size_t reqlen = strlen(request_line), off = 0, got = 0;
-	int fd;
-
-	if (replylen)
-		reply[0] = '\0';
-	if (reqlen == 0 || reqlen >= sizeof(line) - 1 || memchr(request_line, '\n', reqlen))
-		return dl_fail(e, 0, "bad control request");
-	memcpy(line, request_line, reqlen);
-	line[reqlen++] = '\n';
-	deadline_in(&deadline, timeout_ms);
-	fd = dial_nb(cfg, "control", &deadline, e);
-	if (fd < 0)
-		return -1;
-	while (off < reqlen) {
-#ifdef MSG_NOSIGNAL
-		ssize_t n = send(fd, line + off, reqlen - off, MSG_NOSIGNAL);
-#else
-		ssize_t n = send(fd, line + off, reqlen - off, 0);
-#endif
-		if (n > 0)
-			off += (size_t)n;
-		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (wait_fd(fd, POLLOUT, &deadline) < 0)
-				goto fail;
-		} else if (!(n < 0 && errno == EINTR))
-			goto fail;
-	}
-	for (;;) {
-		if (got >= sizeof(line) - 1) {
-			close(fd);
-			return dl_fail(e, 0, "control reply too long");
-		}
-		ssize_t n = recv(fd, line + got, sizeof(line) - 1 - got, 0);
+	while (r->off < len) {
+		ssize_t n = send(r->fd, (const char *)buf + r->off, len - r->off, MSG_NOSIGNAL);
 		if (n > 0) {
-			char *nl = memchr(line + got, '\n', (size_t)n);
-			got += (size_t)n;
+			r->off += (size_t)n;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			req_arm(r, EV_WRITE);
+			return 0;
+		} else {
+			req_end(r, n < 0 ? errno : EPROTO);
+			return -1;
+		}
+	}
+	r->off = 0;
+	return 1;
+}
+
+static void req_step(struct dl_chan_req *r)
+{
+	ssize_t n;
+
+	if (r->state == RQ_HDR) {
+		if (req_send(r, r->hdr, r->hlen) <= 0)
+			return;
+		r->state = RQ_REPLY;
+	}
+	if (r->state == RQ_REPLY) {
+		while (r->off < DL_REPLY_LEN) {
+			n = recv(r->fd, r->rep + r->off, DL_REPLY_LEN - r->off, 0);
+			if (n > 0)
+				r->off += (size_t)n;
+			else if (n < 0 && errno == EINTR)
+				continue;
+			else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				req_arm(r, EV_READ);
+				return;
+			} else {
+				req_end(r, n == 0 ? EPROTO : errno); /* closed: header refused */
+				return;
+			}
+		}
+		int e = 0;
+		if (dl_reply_parse(r->rep, &e) != DL_ST_OK) {
+			req_end(r, EPROTO);
+			return;
+		}
+		r->off = 0;
+		r->state = RQ_LINE;
+	}
+	if (r->state == RQ_LINE) {
+		if (req_send(r, r->line, r->linelen) <= 0)
+			return;
+		r->state = RQ_ANSWER;
+		r->len = 0;
+		r->line[0] = '\0';
+	}
+	for (;;) {
+		if (r->len >= sizeof(r->line) - 1) {
+			req_end(r, EMSGSIZE);
+			return;
+		}
+		n = recv(r->fd, r->line + r->len, sizeof(r->line) - 1 - r->len, 0);
+		if (n > 0) {
+			char *nl = memchr(r->line + r->len, '\n', (size_t)n);
+			r->len += (size_t)n;
+			r->line[r->len] = '\0';
 			if (nl) {
 				*nl = '\0';
-				got = (size_t)(nl - line);
-				break;
+				if (nl > r->line && nl[-1] == '\r')
+					nl[-1] = '\0';
+				req_end(r, 0);
+				return;
 			}
 		} else if (n == 0) {
-			if (got == 0) {
-				close(fd);
-				return dl_fail(e, 0, "the agent closed the control channel without a reply");
-			}
-			break;
+			req_end(r, r->len ? 0 : EPROTO);
+			return;
+		} else if (errno == EINTR) {
+			continue;
 		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			if (wait_fd(fd, POLLIN, &deadline) < 0)
-				goto fail;
-		} else if (errno != EINTR)
-			goto fail;
+			req_arm(r, EV_READ);
+			return;
+		} else {
+			req_end(r, errno);
+			return;
+		}
 	}
-	close(fd);
-	line[got] = '\0';
-	if (got && line[got - 1] == '\r')
-		line[--got] = '\0';
-	if (replylen)
-		snprintf(reply, replylen, "%s", line);
-	if (strncmp(line, "ok", 2) == 0 && (line[2] == '\0' || line[2] == ' '))
-		return 0;
-	return dl_fail(e, 0, "agent: %s", line);
-fail: {
-	int err = errno;
-	close(fd);
-	return dl_fail(e, err, "control request '%s'", request_line);
-}
 }
 
-int dl_chan_probe_caps(struct dl_chan_cfg *cfg, char *status, size_t len, int timeout_ms)
+static void req_cb(evutil_socket_t fd, short what, void *arg)
 {
-	char reply[1024];
-	int r = dl_chan_control(cfg, "status", reply, sizeof(reply), timeout_ms, NULL);
+	struct dl_chan_req *r = arg;
 
-	cfg->addr_targets = r == 0 && dl_caps_has(reply, "addr");
-	if (status && len)
-		snprintf(status, len, "%s", r == 0 ? reply : "");
+	if (r->err) {
+		req_end(r, r->err); /* could not even start */
+	} else if (what & EV_TIMEOUT) {
+		req_end(r, ETIMEDOUT);
+	} else {
+		if (r->state == RQ_HDR && r->off == 0) {
+			int err = 0;
+			socklen_t len = sizeof(err);
+			if (getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err) {
+				req_end(r, err);
+				return;
+			}
+		}
+		req_step(r);
+	}
+}
+
+struct dl_chan_req *dl_chan_request(struct event_base *base, const struct dl_chan_cfg *cfg,
+				    const char *line, int timeout_ms, dl_chan_req_fn cb, void *arg)
+{
+	size_t n = strlen(line);
+	struct sockaddr_storage ss;
+	socklen_t sslen = 0;
+	struct timeval now, to = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	struct dl_chan_req *r;
+
+	if (n == 0 || n >= REQ_LINE_MAX - 1 || memchr(line, '\n', n)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!(r = calloc(1, sizeof(*r))))
+		return NULL;
+	r->base = base;
+	r->cb = cb;
+	r->arg = arg;
+	r->fd = -1;
+	memcpy(r->line, line, n);
+	r->line[n] = '\n';
+	r->linelen = n + 1;
+	r->hlen = dl_chan_preamble(cfg, r->hdr);
+	if (dl_hdr_encode(r->hdr + r->hlen, cfg->token, "control") < 0) {
+		free(r);
+		errno = EINVAL;
+		return NULL;
+	}
+	r->hlen += DL_HDR_LEN;
+	gettimeofday(&now, NULL);
+	timeradd(&now, &to, &r->deadline);
+	event_assign(&r->ev, base, -1, 0, req_cb, r);
+	if (dl_chan_sockaddr(cfg, &ss, &sslen) < 0 ||
+	    (r->fd = dl_socket_nb(ss.ss_family, SOCK_STREAM)) < 0) {
+		r->err = errno ? errno : EINVAL;
+	} else {
+		if (cfg->kind == DL_CHAN_TCP)
+			dl_set_nodelay(r->fd);
+		if (connect(r->fd, (struct sockaddr *)&ss, sslen) < 0 && errno != EINPROGRESS &&
+		    errno != EINTR)
+			r->err = errno;
+	}
+	if (r->err) {
+		/* report from the loop, never from in here */
+		event_active(&r->ev, EV_TIMEOUT, 0);
+		return r;
+	}
+	req_arm(r, EV_WRITE);
 	return r;
+}
+
+void dl_chan_req_cancel(struct dl_chan_req *r)
+{
+	if (!r)
+		return;
+	event_del(&r->ev);
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r);
 }

@@ -1,5 +1,6 @@
 /* The DNS responder's sockets; the answers come from src/core/dnsmsg.c. */
 #include "daemon/dns.h"
+#include "daemon/guard.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -247,6 +248,7 @@ struct dl_dns_server *dl_dns_server_new(struct event_base *base, const char *add
 						 16, (struct sockaddr *)&ss, (int)len);
 		if (s->tcp) {
 			s->port = p;
+			dl_listener_guard(base, s->tcp, "dns tcp");
 			break;
 		}
 		int err = errno;
@@ -313,8 +315,10 @@ void dl_dns_server_free(struct dl_dns_server *s)
 		event_free(s->udp_ev);
 	if (s->udp >= 0)
 		evutil_closesocket(s->udp);
-	if (s->tcp)
+	if (s->tcp) {
+		dl_listener_unguard(s->tcp);
 		evconnlistener_free(s->tcp);
+	}
 	dl_dns_table_free(s->table);
 	free(s->domain);
 	free(s);

@@ -1,6 +1,7 @@
 /* hyperkit and vfkit glue for the daemon (see engine.h). */
 #include "daemon/engine.h"
-#include "daemon/run.h"
+#include "lib/nfs.h"
+#include "lib/run.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,42 +31,6 @@ static struct {
 	char guest_addr[64], gw[64], uuid[40];
 } eng;
 
-/* ---- pure helpers ---- */
-
-int dl_engine_vmnet_net(const char *cidr, char net[16], char mask[16], struct dl_err *e)
-{
-	char addr[64];
-	const char *slash = strchr(cidr, '/');
-	struct in_addr a, m;
-	char *end;
-
-	if (!slash || (size_t)(slash - cidr) >= sizeof(addr))
-		return dl_fail(e, 0, "bad VM address %s: use A.B.C.D/PREFIX", cidr);
-	memcpy(addr, cidr, (size_t)(slash - cidr));
-	addr[slash - cidr] = '\0';
-	errno = 0;
-	long prefix = strtol(slash + 1, &end, 10);
-	if (inet_pton(AF_INET, addr, &a) != 1 || errno || *end || slash[1] < '0' ||
-	    slash[1] > '9' || prefix < 1 || prefix > 32)
-		return dl_fail(e, 0, "bad VM address %s: use A.B.C.D/PREFIX", cidr);
-	m.s_addr = htonl((uint32_t)(0xffffffffu << (32 - prefix)));
-	a.s_addr &= m.s_addr;
-	inet_ntop(AF_INET, &a, net, 16);
-	inet_ntop(AF_INET, &m, mask, 16);
-	return 0;
-}
-
-char *dl_engine_exports_plan(const char *text, size_t len, const char *share,
-			     const char *guest_cidr, uid_t uid, gid_t gid, size_t *outlen,
-			     struct dl_err *e)
-{
-	char net[16], mask[16];
-
-	if (dl_engine_vmnet_net(guest_cidr, net, mask, e) < 0)
-		return NULL;
-	return dl_exports_set(text, len, share, net, mask, uid, gid, outlen, e);
-}
-
 /* A UUID stable per DLITE_HOME (vmnet keys the MAC on it): two FNV-1a
  * hashes of the path, shaped as a version 4 / variant 1 UUID. */
 static void home_uuid(const char *home, char out[40])
@@ -86,173 +51,6 @@ static void home_uuid(const char *home, char out[40])
 		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
 		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
 		 b[15]);
-}
-
-/* ---- running nfsd ---- */
-
-
-/* nfsd runs on macOS against the real /etc/exports, or through $DLITE_NFSD
- * (a stand-in for tests, anywhere).  Otherwise it is skipped. */
-static bool nfsd_wanted(void)
-{
-	const char *alt = getenv("DLITE_NFSD");
-	if (alt && *alt)
-		return true;
-#ifdef __APPLE__
-	return dl_sysroot()[0] == '\0';
-#else
-	return false;
-#endif
-}
-
-/* Run an nfsd command from the exports.h builders; 0, or -1 with out set. */
-static int nfsd_run(char **cmd, char *out, size_t outlen)
-{
-	const char *alt = getenv("DLITE_NFSD");
-	int r = -1;
-
-	if (!cmd) {
-		snprintf(out, outlen, "out of memory");
-		return -1;
-	}
-	if (alt && *alt) {
-		char *a0 = strdup(alt);
-		if (a0) {
-			free(cmd[0]);
-			cmd[0] = a0;
-		}
-	}
-	char *shown = dl_cmd_format(cmd);
-	r = dl_run_capture((const char *const *)cmd, out, outlen);
-	dl_log(r == 0 ? DL_LOG_INFO : DL_LOG_WARN, "nfs: %s -> %d%s%s", shown ? shown : cmd[0], r,
-	       out[0] ? ": " : "", out);
-	free(shown);
-	dl_cmd_free(cmd);
-	return r == 0 ? 0 : -1;
-}
-
-/* nfsd update, else nfsd restart (nfsd was not running). */
-static int nfsd_reload(struct dl_err *e)
-{
-	char out[512];
-	if (nfsd_run(dl_nfsd_argv_update(), out, sizeof(out)) == 0 ||
-	    nfsd_run(dl_nfsd_argv_restart(), out, sizeof(out)) == 0)
-		return 0;
-	return dl_fail(e, 0, "the NFS server did not take /etc/exports (%s); run `sudo nfsd enable` "
-		       "and `sudo nfsd update`", out[0] ? out : "no output");
-}
-
-static int exports_read(char *path, size_t n, char **text, size_t *len, bool *missing,
-			struct dl_err *e)
-{
-	*text = NULL;
-	*len = 0;
-	*missing = false;
-	if (dl_syspath(path, n, "/etc/exports", e) < 0)
-		return -1;
-	struct dl_err re = { 0 };
-	if (dl_read_file(path, text, len, 16u << 20, &re) < 0) {
-		if (re.errnum != ENOENT)
-			return dl_fail(e, re.errnum, "%s", re.msg);
-		*missing = true;
-		*text = NULL;
-		*len = 0;
-	}
-	return 0;
-}
-
-int dl_engine_nfs_export(const char *share, const char *guest_cidr, uid_t uid, gid_t gid,
-			 struct dl_err *e)
-{
-	char path[DL_PATH_MAX + 64], out[512];
-	char *text, *next;
-	size_t len, nlen;
-	bool missing;
-	struct dl_err ignore = { 0 };
-
-	if (dl_syspath(path, sizeof(path), "/etc/exports", e) < 0)
-		return dl_err_wrap(e, "hyperkit NFS share");
-	/* locked from the read to the last write (also the restore below) */
-	int lock cleanup_close = dl_file_lock(path, e);
-	if (lock < 0)
-		return dl_err_wrap(e, "hyperkit NFS share");
-	if (exports_read(path, sizeof(path), &text, &len, &missing, e) < 0)
-		return dl_err_wrap(e, "hyperkit NFS share");
-	next = dl_engine_exports_plan(text, len, share, guest_cidr, uid, gid, &nlen, e);
-	if (!next) {
-		free(text);
-		return dl_err_wrap(e, "hyperkit NFS share: cannot export %s", share);
-	}
-	if (!missing && nlen == len && memcmp(next, text, len) == 0) {
-		free(text), free(next);
-		return 0; /* already exported as wanted: no root needed */
-	}
-	if (dl_atomic_write(path, next, nlen, 0644, e) < 0) {
-		/* the block alone, for the message */
-		size_t blen = 0;
-		char *block = dl_engine_exports_plan(NULL, 0, share, guest_cidr, uid, gid, &blen,
-						     &ignore);
-		char *nl = block ? strstr(block, "\n") : NULL;
-		char *line = nl ? nl + 1 : NULL;
-		if (line)
-			line[strcspn(line, "\n")] = '\0';
-		dl_err_wrap(e, "hyperkit NFS share: %s needs, as root, the line [%s] between "
-			    "'" DL_EXPORTS_BEGIN "' and '" DL_EXPORTS_END "' lines, then `sudo "
-			    "nfsd update`", path, line ? line : "?");
-		free(block), free(text), free(next);
-		return -1;
-	}
-	dl_log(DL_LOG_INFO, "nfs: exported %s to the VM network in %s", share, path);
-	free(next);
-	if (nfsd_wanted()) {
-		if (nfsd_run(dl_nfsd_argv_checkexports(), out, sizeof(out)) < 0) {
-			/* put the file back as it was */
-			if (missing)
-				unlink(path);
-			else
-				dl_atomic_write(path, text, len, 0644, NULL);
-			free(text);
-			return dl_fail(e, 0, "hyperkit NFS share: `nfsd checkexports` rejects the export "
-				       "of %s (%s); /etc/exports is unchanged: fix the conflicting "
-				       "entry, or set another share with `dlite config set share`",
-				       share, out[0] ? out : "no output");
-		}
-		free(text);
-		return nfsd_reload(e);
-	}
-	free(text);
-	return 0;
-}
-
-int dl_engine_nfs_unexport(struct dl_err *e)
-{
-	char path[DL_PATH_MAX + 64];
-	char *text, *next;
-	size_t len, nlen;
-	bool missing;
-
-	if (dl_syspath(path, sizeof(path), "/etc/exports", e) < 0)
-		return -1;
-	int lock cleanup_close = dl_file_lock(path, e);
-	if (lock < 0)
-		return -1;
-	if (exports_read(path, sizeof(path), &text, &len, &missing, e) < 0)
-		return -1;
-	if (missing || !strstr(text, DL_EXPORTS_BEGIN)) {
-		free(text);
-		return 0;
-	}
-	next = dl_exports_remove(text, len, &nlen, e);
-	free(text);
-	if (!next)
-		return -1;
-	int r = dl_atomic_write(path, next, nlen, 0644, e);
-	free(next);
-	if (r < 0)
-		return dl_err_wrap(e, "cannot remove dlite's NFS export");
-	if (nfsd_wanted())
-		return nfsd_reload(e);
-	return 0;
 }
 
 /* ---- spec and channel ---- */
@@ -340,12 +138,12 @@ int dl_engine_setup(const struct dl_paths *p, const struct dl_config *cfg, struc
 		s->virtiofsd_sock = NULL;
 		s->nfs_host = s->guest_gw;
 #ifdef __APPLE__
-		if (dl_engine_nfs_export(s->share_path, s->guest_addr, getuid(), getgid(), e) < 0)
+		if (dl_nfs_export(s->share_path, s->guest_addr, getuid(), getgid(), e) < 0)
 			return -1;
 #else
 		/* not macOS: only the tests' stand-in nfsd under a sysroot */
 		if (getenv("DLITE_NFSD") && dl_sysroot()[0] &&
-		    dl_engine_nfs_export(s->share_path, s->guest_addr, getuid(), getgid(), e) < 0)
+		    dl_nfs_export(s->share_path, s->guest_addr, getuid(), getgid(), e) < 0)
 			return -1;
 #endif
 	}

@@ -6,6 +6,8 @@
 #ifndef DLITE_DAEMON_LOG_H
 #define DLITE_DAEMON_LOG_H
 
+#include <stddef.h>
+
 enum dl_log_level {
 	DL_LOG_ERR = 0,
 	DL_LOG_WARN,
@@ -20,5 +22,17 @@ int dl_log_enabled(enum dl_log_level lvl);
 
 void dl_log(enum dl_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* At most one line per second for a cause (a short fixed string naming
+ * the repeated event); the next line that gets out says how many were
+ * suppressed.  The text may differ between calls. */
+void dl_log_rl(enum dl_log_level lvl, const char *cause, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* When fd 2 is the file at path (as `dlite start` and launchd set it up),
+ * rename it to path.1 and start a new one once it would pass max bytes:
+ * at most 2 x max on disk. */
+void dl_log_rotate_at(const char *path, size_t max);
+#define DL_LOG_ROTATE_BYTES (8u << 20)
 
 #endif

@@ -33,6 +33,7 @@ struct dl_port_status {
 	int ok;                /* 1: forwarded; 0: failed (error says why) */
 	char error[160];
 	unsigned long conns;   /* TCP connections / UDP associations so far */
+	unsigned open;         /* ... open now */
 	char target[DL_TARGET_LEN]; /* where new connections go, on the channel */
 };
 
@@ -53,7 +54,16 @@ int dl_ports_set(struct dl_ports *ps, const struct dl_portmap *maps, size_t n);
  * how many mappings there are. */
 size_t dl_ports_status(const struct dl_ports *ps, struct dl_port_status *out, size_t max);
 
+/* The channel configuration, held by reference (as by dl_ports_new). */
 void dl_ports_set_chan(struct dl_ports *ps, const struct dl_chan_cfg *cfg);
+
+/* Floods: at most max_conns TCP connections per published port, and all
+ * ports together at most a quarter of the fds left after 256 (a relay holds
+ * two, four with its pipes in flight); at most max_udp UDP associations per
+ * port.  Beyond a cap the connection or association idle the longest is
+ * closed (TCP: one still opening its channel is never chosen; when all
+ * are, the newcomer is refused).  Defaults 1024 and 256. */
+void dl_ports_set_caps(struct dl_ports *ps, unsigned max_conns, unsigned max_udp);
 
 /* Closes every listener, connection and association. */
 void dl_ports_free(struct dl_ports *ps);

@@ -1,3 +1,4 @@
+#include "daemon/chanpool.h"
 #include "daemon/proxy.h"
 #include "daemon/log.h"
 #include "daemon/relay.h"
@@ -25,18 +26,6 @@
 #define REFUSE_DRAIN_MS  1000 /* lingering close after the answer */
 #define REFUSE_HEAD_MAX  4096
 #define CONN_POOL_MAX    64
-/* Channel pool: connections to the agent opened ahead (header sent, reply
- * OK, the agent already connected to dockerd), so an accepted client is
- * relayed at once instead of after a connect + header round trip. */
-#define CHAN_POOL        16
-#define CHAN_POOL_LOW    4    /* refill, in one batch, at this many */
-#define CHAN_POOL_TOPUP_MS 100 /* else top up after this long */
-#define CHAN_POOL_AGE_S  60   /* recycle idle ones (dockerd drops a conn
-				 that sends no request for 5 minutes) */
-#define CHAN_POOL_YOUNG_S 2   /* one that dies younger: the agent is unwell */
-#define CHAN_POOL_BACKOFF_MIN_MS 200
-#define CHAN_POOL_BACKOFF_MAX_MS 5000
-
 enum { C_OPENING, C_RELAY, C_REFUSE_READ, C_REFUSE_WRITE, C_REFUSE_DRAIN };
 
 struct refuse {
@@ -50,34 +39,19 @@ struct pconn {
 	struct dl_proxy *p;  /* NULL once the proxy is gone (open in flight) */
 	int cfd, state;
 	int tries;           /* channel opens attempted */
+	const char *reason;  /* for the 503, instead of the proxy's why */
 	struct dl_relay *relay;
 	struct refuse *rf;
 	struct pconn *prev, *next;
 };
 
-struct pslot {
-	struct dl_proxy *p;
-	int fd;             /* -1: empty */
-	time_t born;
-	struct event ev;    /* readable (EOF: it died) or too old */
-};
-
-/* An open in flight for the pool; p is NULL once the proxy is gone. */
-struct pool_op {
-	struct dl_proxy *p;
-	unsigned gen;
-	struct pool_op *prev, *next;
-};
-
 struct dl_proxy {
 	struct event_base *base;
-	struct pslot pool[CHAN_POOL];
-	unsigned npool, nopening, pool_gen, pool_backoff_ms;
-	int pool_timer_on;  /* pool_timer: first fill, or backing off */
-	struct event pool_timer, pool_topup;
-	struct pool_op *ops;
-	struct dl_chan_cfg cfg;
+	struct dl_chanpool *pool; /* channels opened ahead */
+	const struct dl_chan_cfg *cfg; /* the daemon's, by reference */
 	int lfd;
+	void (*stall_cb)(void *arg);
+	void *stall_arg;
 	struct event lev, backoff;
 	int vm_up;
 	char why[160];
@@ -150,10 +124,10 @@ static void refuse_arm(struct pconn *c, short what, int ms)
 static void refuse_build(struct pconn *c)
 {
 	struct refuse *rf = c->rf;
-	const char *body = DL_PROXY_DOWN_BODY "\n";
+	const char *body = c->reason ? DL_PROXY_FROZEN_BODY "\n" : DL_PROXY_DOWN_BODY "\n";
 	char reason[200] = "";
 	int head_only = rf->hlen >= 5 && memcmp(rf->head, "HEAD ", 5) == 0;
-	const char *why = c->p ? c->p->why : "";
+	const char *why = c->reason ? c->reason : c->p ? c->p->why : "";
 
 	if (*why) {
 		size_t n = 0;
@@ -272,7 +246,7 @@ static void refuse_start(struct pconn *c, const char *why_log)
 	c->state = C_REFUSE_READ;
 	p->st.refused++;
 	if (why_log)
-		dl_log(DL_LOG_WARN, "docker.sock: %s: answering 503", why_log);
+		dl_log_rl(DL_LOG_WARN, "docker.sock 503", "docker.sock: %s: answering 503", why_log);
 	/* the ev is assigned by refuse_arm; give it a base first */
 	event_assign(&c->rf->ev, p->base, -1, 0, refuse_cb, c);
 	refuse_arm(c, EV_READ, REFUSE_HEAD_MS);
@@ -281,183 +255,6 @@ static void refuse_start(struct pconn *c, const char *why_log)
 }
 
 /* ---- the channel pool ---- */
-
-static time_t mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
-static void pool_fill(struct dl_proxy *p);
-
-static void pool_backoff(struct dl_proxy *p)
-{
-	unsigned ms = p->pool_backoff_ms ? p->pool_backoff_ms * 2 : CHAN_POOL_BACKOFF_MIN_MS;
-	if (ms > CHAN_POOL_BACKOFF_MAX_MS)
-		ms = CHAN_POOL_BACKOFF_MAX_MS;
-	p->pool_backoff_ms = ms;
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-	evtimer_add(&p->pool_timer, &tv);
-	p->pool_timer_on = 1;
-}
-
-static void pool_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct dl_proxy *p = arg;
-	p->pool_timer_on = 0;
-	pool_fill(p);
-}
-
-static void pool_topup_cb(evutil_socket_t fd, short what, void *arg)
-{
-	pool_fill(arg);
-}
-
-static void pool_drop(struct pslot *s)
-{
-	event_del(&s->ev);
-	close(s->fd);
-	s->fd = -1;
-	s->p->npool--;
-}
-
-static void pool_idle_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct pslot *s = arg;
-	struct dl_proxy *p = s->p;
-	int young = (what & EV_READ) && mono_s() - s->born < CHAN_POOL_YOUNG_S;
-
-	/* readable while idle: EOF or an error (dockerd sends nothing
-	 * unasked), or it is old: replace it */
-	pool_drop(s);
-	if (young) {
-		if (!p->pool_timer_on)
-			pool_backoff(p);
-	} else {
-		pool_fill(p);
-	}
-}
-
-static void pool_opened(int fd, int err, void *arg)
-{
-	struct pool_op *op = arg;
-	struct dl_proxy *p = op->p;
-	unsigned gen = op->gen;
-
-	if (p) {
-		if (op->prev)
-			op->prev->next = op->next;
-		else
-			p->ops = op->next;
-		if (op->next)
-			op->next->prev = op->prev;
-		p->nopening--;
-	}
-	free(op);
-	if (!p || gen != p->pool_gen || !p->vm_up) {
-		if (fd >= 0)
-			close(fd);
-		if (p)
-			pool_fill(p);
-		return;
-	}
-	if (fd < 0) {
-		if (dl_log_enabled(DL_LOG_DEBUG))
-			dl_log(DL_LOG_DEBUG, "docker.sock: pool: channel open failed: %s",
-			       strerror(err));
-		if (!p->pool_timer_on)
-			pool_backoff(p);
-		return;
-	}
-	for (int i = 0; i < CHAN_POOL; i++) {
-		struct pslot *s = &p->pool[i];
-		if (s->fd >= 0)
-			continue;
-		struct timeval tv = { CHAN_POOL_AGE_S, 0 };
-		s->fd = fd;
-		s->born = mono_s();
-		event_assign(&s->ev, p->base, fd, EV_READ, pool_idle_cb, s);
-		event_add(&s->ev, &tv);
-		p->npool++;
-		p->pool_backoff_ms = 0;
-		return;
-	}
-	close(fd); /* cannot happen: npool + nopening <= CHAN_POOL */
-}
-
-/* Top the pool up (not while backing off, not while the VM is down). */
-static void pool_fill(struct dl_proxy *p)
-{
-	while (p->vm_up && !p->pool_timer_on && p->npool + p->nopening < CHAN_POOL) {
-		struct pool_op *op = malloc(sizeof(*op));
-		if (!op)
-			return;
-		op->p = p;
-		op->gen = p->pool_gen;
-		op->prev = NULL;
-		op->next = p->ops;
-		if (dl_chan_open(p->base, &p->cfg, "docker", pool_opened, op) < 0) {
-			free(op);
-			pool_backoff(p);
-			return;
-		}
-		if (p->ops)
-			p->ops->prev = op;
-		p->ops = op;
-		p->nopening++;
-	}
-}
-
-/* Close every idle pooled channel; opens in flight are dropped when they
- * complete (pool_gen). */
-static void pool_flush(struct dl_proxy *p)
-{
-	for (int i = 0; i < CHAN_POOL; i++)
-		if (p->pool[i].fd >= 0)
-			pool_drop(&p->pool[i]);
-	p->pool_gen++;
-	evtimer_del(&p->pool_topup);
-	if (p->pool_timer_on) {
-		evtimer_del(&p->pool_timer);
-		p->pool_timer_on = 0;
-	}
-	p->pool_backoff_ms = 0;
-}
-
-/* After a take: refilling one channel per client would put the agent's
- * accept + header + dockerd connect on the path of the request in flight;
- * instead refill in one batch at the low mark, else top up a bit later. */
-static void pool_taken(struct dl_proxy *p)
-{
-	if (p->npool + p->nopening <= CHAN_POOL_LOW) {
-		pool_fill(p); /* nothing while backing off */
-	} else if (!evtimer_pending(&p->pool_topup, NULL)) {
-		struct timeval tv = { 0, CHAN_POOL_TOPUP_MS * 1000 };
-		evtimer_add(&p->pool_topup, &tv);
-	}
-}
-
-/* A live pooled channel, or -1. */
-static int pool_take(struct dl_proxy *p)
-{
-	for (int i = 0; i < CHAN_POOL; i++) {
-		struct pslot *s = &p->pool[i];
-		if (s->fd < 0)
-			continue;
-		int fd = s->fd;
-		char b;
-		event_del(&s->ev);
-		s->fd = -1;
-		p->npool--;
-		/* its EOF may not have been seen yet: nothing may be readable */
-		ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
 
 /* ---- relaying ---- */
 
@@ -480,14 +277,25 @@ static void on_open(int fd, int err, void *arg)
 		conn_free(c);
 		return;
 	}
+	if (fd < 0 && err == ETIMEDOUT) {
+		/* connected (or not even that) but no reply: the VM is frozen or
+		 * overloaded; say so rather than make the client wait */
+		c->reason = "VM not responding";
+		if (c->p->stall_cb)
+			c->p->stall_cb(c->p->stall_arg);
+		refuse_start(c, "the agent did not answer in time (VM not responding)");
+		return;
+	}
+	if (fd >= 0)
+		dl_chanpool_alive(c->p->pool);
 	if (fd < 0) {
 		/* the VM is up: a failed open is most likely transient (the agent
 		 * shedding load, a connection reset in slirp); try once more before
 		 * telling the client the engine is unavailable */
 		if (c->p->vm_up && ++c->tries < 2) {
-			dl_log(DL_LOG_WARN, "docker.sock: channel open failed (%s); retrying",
-			       err == EPROTO ? "closed by the agent" : strerror(err));
-			if (dl_chan_open(c->p->base, &c->p->cfg, "docker", on_open, c) == 0)
+			dl_log_rl(DL_LOG_WARN, "docker.sock retry", "docker.sock: channel open failed (%s); retrying",
+				  err == EPROTO ? "closed by the agent" : strerror(err));
+			if (dl_chan_open(c->p->base, c->p->cfg, "docker", on_open, c) == 0)
 				return;
 		}
 		snprintf(why, sizeof(why), "cannot open the channel to the agent: %s",
@@ -551,15 +359,18 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 			continue;
 		}
 		c->state = C_OPENING;
-		int cfd = pool_take(p);
+		/* a pooled channel only while the agent answered lately: one
+		 * opened before the VM froze would take the request and hang; a
+		 * fresh open with a short deadline tells a frozen VM (503) */
+		int fresh = dl_chanpool_fresh(p->pool, DL_PROXY_ALIVE_MS);
+		int cfd = fresh ? dl_chanpool_take(p->pool) : -1;
 		if (cfd >= 0) {
 			on_open(cfd, 0, c);
-			pool_taken(p);
 			continue;
 		}
-		if (dl_chan_open(p->base, &p->cfg, "docker", on_open, c) < 0)
+		if (dl_chan_open_ms(p->base, p->cfg, "docker",
+				    fresh ? DL_CHAN_OPEN_TIMEOUT_MS : DL_PROXY_PROBE_MS, on_open, c) < 0)
 			refuse_start(c, "cannot open the channel");
-		pool_taken(p);
 	}
 }
 
@@ -626,8 +437,13 @@ struct dl_proxy *dl_proxy_new(struct event_base *base, const char *sock_path,
 		return NULL;
 	}
 	p->base = base;
-	p->cfg = *cfg;
+	p->cfg = cfg;
 	p->vm_up = 1;
+	if (!(p->pool = dl_chanpool_new(base, cfg, "docker"))) {
+		free(p);
+		dl_fail(e, ENOMEM, "docker.sock proxy");
+		return NULL;
+	}
 	memcpy(p->path, sock_path, n + 1);
 	memcpy(un.sun_path, sock_path, n + 1);
 	p->lfd = dl_socket_nb(AF_UNIX, SOCK_STREAM);
@@ -663,25 +479,13 @@ struct dl_proxy *dl_proxy_new(struct event_base *base, const char *sock_path,
 	event_assign(&p->lev, base, p->lfd, EV_READ | EV_PERSIST, accept_cb, p);
 	evtimer_assign(&p->backoff, base, backoff_cb, p);
 	event_add(&p->lev, NULL);
-	for (int i = 0; i < CHAN_POOL; i++) {
-		p->pool[i].p = p;
-		p->pool[i].fd = -1;
-	}
-	evtimer_assign(&p->pool_timer, base, pool_timer_cb, p);
-	evtimer_assign(&p->pool_topup, base, pool_topup_cb, p);
-	/* first fill from the loop: a dl_proxy_set_state(0) right after
-	 * creation (the daemon's start) then costs nothing */
-	{
-		struct timeval now = { 0, 0 };
-		evtimer_add(&p->pool_timer, &now);
-		p->pool_timer_on = 1;
-	}
 	return p;
 fail_unlink:
 	unlink(sock_path);
 fail:
 	if (p->lfd >= 0)
 		close(p->lfd);
+	dl_chanpool_free(p->pool);
 	free(p);
 	return NULL;
 }
@@ -692,25 +496,26 @@ void dl_proxy_set_state(struct dl_proxy *p, int vm_up, const char *why)
 	if (vm_up != p->vm_up)
 		dl_log(DL_LOG_INFO, "docker.sock: VM %s%s%s", vm_up ? "up" : "down",
 		       why && *why ? ": " : "", why ? why : "");
-	if (!vm_up)
-		pool_flush(p);
 	p->vm_up = vm_up;
 	snprintf(p->why, sizeof(p->why), "%s", why && !vm_up ? why : "");
-	if (vm_up)
-		pool_fill(p);
+	dl_chanpool_set_up(p->pool, vm_up);
 }
 
-void dl_proxy_set_chan(struct dl_proxy *p, const struct dl_chan_cfg *cfg)
+void dl_proxy_set_stall_cb(struct dl_proxy *p, void (*fn)(void *arg), void *arg)
 {
-	p->cfg = *cfg;
-	pool_flush(p); /* opened to the old address or with the old token */
-	pool_fill(p);
+	p->stall_cb = fn;
+	p->stall_arg = arg;
+}
+
+void dl_proxy_chan_changed(struct dl_proxy *p)
+{
+	dl_chanpool_reset(p->pool); /* opened to the old address or with the old token */
 }
 
 void dl_proxy_stats(const struct dl_proxy *p, struct dl_proxy_stats *st)
 {
 	*st = p->st;
-	st->pooled = p->npool;
+	st->pooled = dl_chanpool_count(p->pool);
 }
 
 void dl_proxy_free(struct dl_proxy *p)
@@ -721,9 +526,7 @@ void dl_proxy_free(struct dl_proxy *p)
 		return;
 	event_del(&p->lev);
 	event_del(&p->backoff);
-	pool_flush(p);
-	for (struct pool_op *op = p->ops; op; op = op->next)
-		op->p = NULL; /* pool_opened closes the fd and frees op */
+	dl_chanpool_free(p->pool);
 	close(p->lfd);
 	if (stat(p->path, &st) == 0 && st.st_dev == p->dev && st.st_ino == p->ino)
 		unlink(p->path);

@@ -17,8 +17,19 @@ struct dl_proxy;
 /* The body of the 503 answer (docker CLI prints its "message"). */
 #define DL_PROXY_DOWN_BODY \
 	"{\"message\":\"dlite: the VM is not running; run `dlite start`\"}"
+#define DL_PROXY_FROZEN_BODY \
+	"{\"message\":\"dlite: the VM is not responding (frozen or overloaded); try again, " \
+	"or `dlite restart`\"}"
+
+/* A pooled channel is handed out only when the agent answered an open
+ * within this many ms; otherwise the client's channel is opened afresh
+ * with a deadline of DL_PROXY_PROBE_MS, and a VM that does not answer in
+ * that time gets the client a 503 with X-Dlite-Reason: VM not responding. */
+#define DL_PROXY_ALIVE_MS 1000
+#define DL_PROXY_PROBE_MS 1500
 
 /*
+ * cfg is held by reference (the daemon's one channel configuration).
  * Bind sock_path (a stale socket file is removed only if nothing answers on
  * it; refused if another process serves it or the path is not a socket),
  * mode 0660, owner the user, group `docker` where that group exists.  The
@@ -34,9 +45,12 @@ struct dl_proxy *dl_proxy_new(struct event_base *base, const char *sock_path,
  * that dies or idles for a minute is replaced; going down closes them. */
 void dl_proxy_set_state(struct dl_proxy *p, int vm_up, const char *why);
 
-/* Replace the channel address/token (e.g. after the VM restarted); pooled
- * channels to the old one are closed. */
-void dl_proxy_set_chan(struct dl_proxy *p, const struct dl_chan_cfg *cfg);
+/* The channel configuration (held by reference since dl_proxy_new) got a
+ * new address or token (the VM restarted): pooled channels are closed. */
+void dl_proxy_chan_changed(struct dl_proxy *p);
+
+/* fn(arg) whenever a client got the "VM not responding" 503. */
+void dl_proxy_set_stall_cb(struct dl_proxy *p, void (*fn)(void *arg), void *arg);
 
 struct dl_proxy_stats {
 	unsigned long active;    /* connections open now */

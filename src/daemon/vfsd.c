@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/run.h"
+#include "lib/run.h"
 #include "daemon/vfsd.h"
 #include "host/atomic.h"
 #include "vm/virtiofsd.h"
@@ -85,7 +85,7 @@ static int find_binary(const char *conf, char *bin, size_t n, struct dl_virtiofs
 				dl_fail(&why, errno, "%s=%s", src, *c);
 			continue;
 		}
-		int st = dl_run_capture(argv, out, sizeof(out));
+		int st = dl_run_capture(argv, out, sizeof(out), 10000);
 		if (st != 0) {
 			if (!why.msg[0])
 				dl_fail(&why, 0, "%s --version failed (status %d): %s", *c, st, out);
@@ -146,7 +146,9 @@ int dl_vfsd_start(struct dl_vfsd *v, const struct dl_paths *p, const char *conf,
 		return dl_fail(e, err, "fork");
 	}
 	if (pid == 0) {
-		dl_child_setup(fd, 1);
+		/* like QEMU: it outlives a daemon crash (the VM's share must) */
+		setsid();
+		dl_child_setup(fd, 0);
 		execv(argv[0], argv);
 		dprintf(2, "dlite: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);

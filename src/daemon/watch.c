@@ -45,7 +45,7 @@ struct dl_watch {
 	unsigned pending_gen;
 	dl_watch_subnets_fn subnets_cb;
 	void *subnets_arg;
-	struct dl_chan_cfg chan;
+	const struct dl_chan_cfg *chan; /* the daemon's, by reference */
 };
 
 /* ---- pure: listing -> mappings ---- */
@@ -310,7 +310,9 @@ struct dl_watch *dl_watch_new(struct event_base *base, const struct dl_config *c
 		free(w);
 		return dl_fail(e, errno, "pipe"), NULL;
 	}
-	w->ports = dl_ports_new(base, &w->chan);
+	w->ports = dl_ports_new(base, NULL); /* channel set by dl_watch_start() */
+	if (w->ports)
+		dl_ports_set_caps(w->ports, (unsigned)cfg->port_max_conns, (unsigned)cfg->port_max_udp);
 	/* bridged: the responder's address lives on the bridge, which exists
 	 * while the VM runs; dl_watch_start() opens it then */
 	if (!bridged(w)) {
@@ -327,7 +329,7 @@ struct dl_watch *dl_watch_new(struct event_base *base, const struct dl_config *c
 
 void dl_watch_start(struct dl_watch *w, const struct dl_chan_cfg *chan)
 {
-	w->chan = *chan;
+	w->chan = chan;
 	dl_ports_set_chan(w->ports, chan);
 	pthread_mutex_lock(&w->mu);
 	w->active = true;
@@ -368,10 +370,6 @@ void dl_watch_stop(struct dl_watch *w)
 	} else if (w->dns) {
 		dl_watch_dns_apply(w->dns, &w->cfg, NULL);
 	}
-}
-
-void dl_watch_poll(struct dl_watch *w)
-{
 }
 
 json_t *dl_watch_ports_json(struct dl_watch *w)

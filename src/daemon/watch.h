@@ -14,7 +14,8 @@ struct dl_watch;
 
 struct dl_watch *dl_watch_new(struct event_base *base, const struct dl_config *cfg,
 			      struct dl_err *e);
-/* The VM is ready: follow its events (through our own docker.sock). */
+/* The VM is ready: follow its events (through our own docker.sock); chan
+ * is held by reference. */
 void dl_watch_start(struct dl_watch *w, const struct dl_chan_cfg *chan);
 /* The VM is going away: drop every forward and name. */
 void dl_watch_stop(struct dl_watch *w);
@@ -24,8 +25,6 @@ typedef void (*dl_watch_subnets_fn)(void *arg, const char *const *subnets, size_
 void dl_watch_set_subnets_cb(struct dl_watch *w, dl_watch_subnets_fn fn, void *arg);
 /* The DNS responder's port, 0 when it is not listening. */
 unsigned dl_watch_dns_port(const struct dl_watch *w);
-/* Periodic housekeeping from the daemon's tick (no-op when idle). */
-void dl_watch_poll(struct dl_watch *w);
 /* [{proto, host_ip, host_port, container, error?}] for `dlite status`. */
 json_t *dl_watch_ports_json(struct dl_watch *w);
 void dl_watch_free(struct dl_watch *w);

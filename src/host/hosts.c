@@ -8,53 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int dl_hostname_valid(const char *h)
-{
-	size_t total, label = 0;
-
-	if (!h || !*h || (total = strlen(h)) > 253)
-		return 0;
-	for (size_t i = 0; i <= total; i++) {
-		char c = h[i];
-
-		if (c == '.' || c == '\0') {
-			if (label == 0 || label > 63 || h[i - 1] == '-')
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      (c == '-' && label > 0)))
-			return 0;
-		label++;
-	}
-	return 1;
-}
-
-int dl_addr_valid(const char *addr)
-{
-	unsigned char buf[sizeof(struct in6_addr)];
-
-	return addr && (inet_pton(AF_INET, addr, buf) == 1 || inet_pton(AF_INET6, addr, buf) == 1);
-}
-
-int dl_hostname_check(const char *h, struct dl_err *e)
-{
-	if (dl_hostname_valid(h))
-		return 0;
-	return dl_fail(e, 0, "invalid hostname \"%.253s\": use letters, digits, hyphens and dots only, "
-		       "like local.docker", h ? h : "");
-}
-
-int dl_addr_check(const char *addr, struct dl_err *e)
-{
-	if (dl_addr_valid(addr))
-		return 0;
-	return dl_fail(e, 0, "invalid address \"%.100s\": give a numeric IPv4 or IPv6 address",
-		       addr ? addr : "");
-}
-
-
 static int is_dlite_line(const char *t, const struct line *l)
 {
 	size_t n = l->clen, m = sizeof(DL_HOSTS_MARK) - 1;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "names.h"
 
 #define DL_HOSTS_MARK "# added by dlite"
 
@@ -29,13 +30,6 @@ char *dl_hosts_remove(const char *text, size_t len, size_t *outlen);
 /* Number of dlite lines in text. */
 size_t dl_hosts_count(const char *text, size_t len);
 
-/* RFC 1123 host name: dot-separated labels of 1-63 letters, digits and
- * hyphens, not starting or ending with a hyphen, 253 characters at most. */
-int dl_hostname_valid(const char *hostname);
-/* A numeric IPv4 or IPv6 address (inet_pton). */
-int dl_addr_valid(const char *addr);
-/* The same, with a message for the user; 0 or -1. */
-int dl_hostname_check(const char *hostname, struct dl_err *e);
-int dl_addr_check(const char *addr, struct dl_err *e);
+/* dl_hostname_valid, dl_addr_valid and their checks: src/core/names.h */
 
 #endif

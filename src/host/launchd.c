@@ -96,6 +96,8 @@ char *dl_launchd_plist(const char *dlite_path, const char *dlite_home, struct dl
 		     "\t\t<key>SuccessfulExit</key>\n"
 		     "\t\t<false/>\n"
 		     "\t</dict>\n"
+		     "\t<key>AbandonProcessGroup</key>\n"
+		     "\t<true/>\n"
 		     "\t<key>ProcessType</key>\n"
 		     "\t<string>Interactive</string>\n"
 		     "\t<key>StandardOutPath</key>\n"
@@ -152,4 +154,64 @@ char **dl_launchctl_kickstart(uid_t uid)
 char **dl_launchctl_print(uid_t uid)
 {
 	return gui_cmd("print", NULL, uid, 1, NULL);
+}
+
+int dl_launchd_helper_plist_path(char *buf, size_t n, unsigned uid)
+{
+	int w = snprintf(buf, n, "/Library/LaunchDaemons/" DL_LAUNCHD_LABEL ".helper.%u.plist", uid);
+	return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+char *dl_launchd_helper_plist(const char *dlite_path, unsigned uid, struct dl_err *e)
+{
+	char *bin, *s = NULL;
+
+	if (dl_path_check("the dlite program path", dlite_path, e) < 0)
+		return NULL;
+	if (!(bin = malloc(6 * strlen(dlite_path) + 1))) {
+		dl_fail(e, ENOMEM, "out of memory");
+		return NULL;
+	}
+	xml_escape(bin, dlite_path);
+	if (asprintf(&s,
+		     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		     "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" "
+		     "\"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n"
+		     "<plist version=\"1.0\">\n"
+		     "<dict>\n"
+		     "\t<key>Label</key>\n"
+		     "\t<string>" DL_LAUNCHD_LABEL ".helper.%u</string>\n"
+		     "\t<key>ProgramArguments</key>\n"
+		     "\t<array>\n"
+		     "\t\t<string>%s</string>\n"
+		     "\t\t<string>helper</string>\n"
+		     "\t\t<string>--uid</string>\n"
+		     "\t\t<string>%u</string>\n"
+		     "\t</array>\n"
+		     "\t<key>RunAtLoad</key>\n"
+		     "\t<true/>\n"
+		     "\t<key>KeepAlive</key>\n"
+		     "\t<true/>\n"
+		     "\t<key>StandardErrorPath</key>\n"
+		     "\t<string>/var/log/dlite-helper.%u.log</string>\n"
+		     "</dict>\n"
+		     "</plist>\n",
+		     uid, bin, uid, uid) < 0) {
+		s = NULL;
+		dl_fail(e, ENOMEM, "out of memory");
+	}
+	free(bin);
+	return s;
+}
+
+char **dl_launchctl_helper(const char *verb, unsigned uid, const char *plist_path)
+{
+	char target[80];
+
+	if (!strcmp(verb, "bootstrap") && plist_path)
+		return dl_cmd_new(LAUNCHCTL, verb, "system", plist_path, (char *)NULL);
+	snprintf(target, sizeof(target), "system/" DL_LAUNCHD_LABEL ".helper.%u", uid);
+	if (!strcmp(verb, "bootout"))
+		return dl_cmd_new(LAUNCHCTL, verb, target, (char *)NULL);
+	return NULL;
 }

@@ -33,4 +33,12 @@ char **dl_launchctl_kickstart(uid_t uid);
 /* launchctl print gui/UID/local.dlite (exit 0 when loaded) */
 char **dl_launchctl_print(uid_t uid);
 
+/* Bridged mode's privileged helper: a system daemon, root's
+ * (/Library/LaunchDaemons/local.dlite.helper.UID.plist) running
+ * `<dlite_path> helper --uid UID`, KeepAlive. */
+int dl_launchd_helper_plist_path(char *buf, size_t n, unsigned uid);
+char *dl_launchd_helper_plist(const char *dlite_path, unsigned uid, struct dl_err *e);
+/* launchctl bootstrap system PLIST | launchctl bootout system/local.dlite.helper.UID */
+char **dl_launchctl_helper(const char *verb, unsigned uid, const char *plist_path);
+
 #endif

@@ -9,49 +9,6 @@
 #include "cmd.h"
 #include "hosts.h"
 
-int dl_domain_check(const char *domain, struct dl_err *e)
-{
-	if (dl_hostname_valid(domain))
-		return 0;
-	return dl_fail(e, 0, "invalid DNS domain \"%.100s\": use letters, digits, hyphens and "
-		       "dots, like docker", domain ? domain : "");
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-int dl_dns_domain_check(const char *domain, struct dl_err *e)
-{
-	char low[254];
-	const char *last;
-	size_t n;
-
-	if (dl_domain_check(domain, e) < 0)
-		return -1;
-	n = strlen(domain);
-	for (size_t i = 0; i <= n; i++)
-		low[i] = (char)tolower((unsigned char)domain[i]);
-	last = strrchr(low, '.');
-	last = last ? last + 1 : low;
-	if (strcmp(last, "local") == 0)
-		return dl_fail(e, 0, "dns_domain \"%s\" is mDNS's (Bonjour, .local); use docker or "
-			       "a domain of your own", domain);
-	if (strcmp(last, "localhost") == 0)
-		return dl_fail(e, 0, "dns_domain \"%s\" is reserved for the loopback; use docker",
-			       domain);
-	if (last == low) {
-		const char *key = low;
-		if (strncmp(low, "xn--", 4) == 0 ||
-		    bsearch(&key, dl_public_tlds, dl_public_tlds_n, sizeof(*dl_public_tlds), cmp_str))
-			return dl_fail(e, 0, "dns_domain \"%s\" is a public top-level domain: every "
-				       "*.%s name would go to dlite; use docker or a domain you own, "
-				       "like dev.example.com", domain, low);
-	}
-	return 0;
-}
-
 static int check_ns(const char *addr, unsigned port, struct dl_err *e)
 {
 	if (!dl_addr_valid(addr))

@@ -91,6 +91,8 @@ char *dl_systemd_unit(const char *dlite_path, const char *dlite_home, struct dl_
 		     "ExecStart=%s daemon\n"
 		     "Restart=on-failure\n"
 		     "RestartSec=2\n"
+		     "# the VM outlives a daemon crash; the restarted daemon adopts it\n"
+		     "KillMode=process\n"
 		     "\n"
 		     "[Install]\n"
 		     "WantedBy=default.target\n",
@@ -117,5 +119,64 @@ char **dl_systemctl_user(const char *verb)
 	for (size_t i = 0; i < sizeof(with_unit) / sizeof(*with_unit); i++)
 		if (strcmp(verb, with_unit[i]) == 0)
 			return dl_cmd_new("systemctl", "--user", verb, DL_SYSTEMD_UNIT, (char *)NULL);
+	return NULL;
+}
+
+int dl_systemd_helper_unit_path(char *buf, size_t n, unsigned uid)
+{
+	int w = snprintf(buf, n, "/etc/systemd/system/dlite-helper-%u.service", uid);
+	return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+char *dl_systemd_helper_unit(const char *dlite_path, unsigned uid, struct dl_err *e)
+{
+	char *exe, *s = NULL;
+
+	if (dl_path_check("the dlite program path", dlite_path, e) < 0)
+		return NULL;
+	if (strpbrk(dlite_path, "\"'\\")) {
+		dl_fail(e, 0, "systemd cannot run a program whose path has quotes or backslashes "
+			"(%.200s); install dlite in another folder", dlite_path);
+		return NULL;
+	}
+	if (!(exe = malloc(2 * strlen(dlite_path) + 3))) {
+		dl_fail(e, ENOMEM, "out of memory");
+		return NULL;
+	}
+	unit_word(exe, dlite_path, 0);
+	if (asprintf(&s,
+		     "# added by dlite: bridged mode's privileged helper for uid %u\n"
+		     "[Unit]\n"
+		     "Description=dlite: bridge, tap, routes and resolver for uid %u's VM\n"
+		     "\n"
+		     "[Service]\n"
+		     "Type=simple\n"
+		     "ExecStart=%s helper --uid %u\n"
+		     "Restart=always\n"
+		     "RestartSec=2\n"
+		     "NoNewPrivileges=yes\n"
+		     "ProtectHome=yes\n"
+		     "PrivateTmp=yes\n"
+		     "CapabilityBoundingSet=CAP_NET_ADMIN CAP_CHOWN\n"
+		     "\n"
+		     "[Install]\n"
+		     "WantedBy=multi-user.target\n",
+		     uid, uid, exe, uid) < 0) {
+		s = NULL;
+		dl_fail(e, ENOMEM, "out of memory");
+	}
+	free(exe);
+	return s;
+}
+
+char **dl_systemctl_helper(const char *verb, unsigned uid)
+{
+	char unit[64];
+
+	snprintf(unit, sizeof(unit), "dlite-helper-%u.service", uid);
+	if (!strcmp(verb, "daemon-reload"))
+		return dl_cmd_new("systemctl", verb, (char *)NULL);
+	if (!strcmp(verb, "enable") || !strcmp(verb, "disable"))
+		return dl_cmd_new("systemctl", verb, "--now", unit, (char *)NULL);
 	return NULL;
 }

@@ -32,4 +32,15 @@ char *dl_systemd_unit(const char *dlite_path, const char *dlite_home, struct dl_
  */
 char **dl_systemctl_user(const char *verb);
 
+/*
+ * Bridged mode's privileged helper: a system unit, root's
+ * (/etc/systemd/system/dlite-helper-UID.service, before dl_syspath), that
+ * runs `<dlite_path> helper --uid UID` with Restart=always, no access to home
+ * folders (ProtectHome) and only CAP_NET_ADMIN and CAP_CHOWN.
+ */
+int dl_systemd_helper_unit_path(char *buf, size_t n, unsigned uid);
+char *dl_systemd_helper_unit(const char *dlite_path, unsigned uid, struct dl_err *e);
+/* systemctl daemon-reload | systemctl enable|disable --now dlite-helper-UID.service */
+char **dl_systemctl_helper(const char *verb, unsigned uid);
+
 #endif

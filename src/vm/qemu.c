@@ -96,7 +96,8 @@ int dl_vm_qemu_argv(const struct dl_vm_spec *s, const char *cmdline, struct dl_a
 	dl_av_add(a, cmdline);
 
 	dl_av_add(a, "-chardev");
-	dl_av_addf(a, "file,id=con,path=%s", con_e);
+	/* append: the daemon truncates it past a size (daemon/console.h) */
+	dl_av_addf(a, "file,id=con,path=%s,append=on", con_e);
 	dl_av_add(a, "-serial");
 	dl_av_add(a, "chardev:con");
 	dl_av_add(a, "-qmp");
@@ -126,6 +127,8 @@ int dl_vm_qemu_argv(const struct dl_vm_spec *s, const char *cmdline, struct dl_a
 	if (s->net == DL_NET_USER)
 		dl_av_addf(a, "user,id=n0,hostfwd=tcp:127.0.0.1:%u-10.0.2.15:%u",
 			   (unsigned)s->agent_port, (unsigned)DL_AGENT_PORT);
+	else if (s->tap_fd > 0) /* opened by the privileged helper, inherited */
+		dl_av_addf(a, "tap,id=n0,fd=%d", s->tap_fd);
 	else
 		dl_av_addf(a, "tap,id=n0,ifname=%s,script=no,downscript=no", s->tap);
 	dl_av_add(a, "-device");

@@ -67,6 +67,7 @@ struct dl_vm_spec {
 	enum dl_netmode net;
 	uint16_t agent_port;		/* user mode: hostfwd 127.0.0.1:PORT -> guest :5155 */
 	const char *tap;		/* qemu bridged: tap interface name */
+	int tap_fd;			/* qemu bridged: > 0: the tap's fd, inherited by QEMU */
 	const char *guest_addr;		/* bridged/hyperkit/vfkit: "192.168.64.2/24" */
 	const char *guest_gw;		/* idem: "192.168.64.1" */
 	const char *guest_dns;		/* NULL: guest_gw */

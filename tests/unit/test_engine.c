@@ -25,6 +25,7 @@
 
 #include "daemon/chan.h"
 #include "daemon/engine.h"
+#include "lib/nfs.h"
 #include "host/atomic.h"
 #include "host/exports.h"
 #include "proto.h"
@@ -282,18 +283,18 @@ static void vmnet_net(void **state)
 	char net[16], mask[16];
 	struct dl_err e = { 0 };
 
-	assert_int_equal(dl_engine_vmnet_net("192.168.64.2/24", net, mask, &e), 0);
+	assert_int_equal(dl_nfs_vmnet_net("192.168.64.2/24", net, mask, &e), 0);
 	assert_string_equal(net, "192.168.64.0");
 	assert_string_equal(mask, "255.255.255.0");
-	assert_int_equal(dl_engine_vmnet_net("10.1.2.3/20", net, mask, &e), 0);
+	assert_int_equal(dl_nfs_vmnet_net("10.1.2.3/20", net, mask, &e), 0);
 	assert_string_equal(net, "10.1.0.0");
 	assert_string_equal(mask, "255.255.240.0");
-	assert_int_equal(dl_engine_vmnet_net("10.1.2.3/32", net, mask, &e), 0);
+	assert_int_equal(dl_nfs_vmnet_net("10.1.2.3/32", net, mask, &e), 0);
 	assert_string_equal(mask, "255.255.255.255");
 	static const char *const bad[] = { "192.168.64.2", "192.168.64.2/0", "192.168.64.2/33",
 					   "x/24", "192.168.64.2/", "192.168.64.2/2x", "::1/64" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-		if (dl_engine_vmnet_net(bad[i], net, mask, &e) == 0)
+		if (dl_nfs_vmnet_net(bad[i], net, mask, &e) == 0)
 			fail_msg("accepted %s", bad[i]);
 }
 
@@ -302,7 +303,7 @@ static void exports_plan(void **state)
 	struct dl_err e = { 0 };
 	size_t n = 0;
 	const char *old = "/Volumes/data -ro\n";
-	char *out = dl_engine_exports_plan(old, strlen(old), "/Users/me", "192.168.64.2/24", 501,
+	char *out = dl_nfs_exports_plan(old, strlen(old), "/Users/me", "192.168.64.2/24", 501,
 					   20, &n, &e);
 
 	assert_non_null(out);
@@ -312,10 +313,10 @@ static void exports_plan(void **state)
 	free(out);
 	/* a parent already exported: the message quotes it */
 	old = "/Users -alldirs\n";
-	assert_null(dl_engine_exports_plan(old, strlen(old), "/Users/me", "192.168.64.2/24", 501,
+	assert_null(dl_nfs_exports_plan(old, strlen(old), "/Users/me", "192.168.64.2/24", 501,
 					   20, &n, &e));
 	assert_non_null(strstr(e.msg, "/Users -alldirs"));
-	assert_null(dl_engine_exports_plan(NULL, 0, "/Users/me", "bad", 501, 20, &n, &e));
+	assert_null(dl_nfs_exports_plan(NULL, 0, "/Users/me", "bad", 501, 20, &n, &e));
 }
 
 /* The stand-in nfsd logs its arguments; "checkexports" fails when
@@ -350,7 +351,7 @@ static void nfs_export_sysroot(void **state)
 	nfsd_script(log, sizeof(log));
 
 	/* missing file: created with the block; checkexports + update */
-	assert_int_equal(dl_engine_nfs_export("/Users/me", "192.168.64.2/24", 501, 20, &e), 0);
+	assert_int_equal(dl_nfs_export("/Users/me", "192.168.64.2/24", 501, 20, &e), 0);
 	t = slurp(exports);
 	assert_non_null(t);
 	assert_non_null(strstr(t, "\"/Users/me\" -network 192.168.64.0 -mask 255.255.255.0"));
@@ -360,7 +361,7 @@ static void nfs_export_sysroot(void **state)
 	free(t);
 
 	/* already there: nothing written, nfsd not run (no root needed) */
-	assert_int_equal(dl_engine_nfs_export("/Users/me", "192.168.64.2/24", 501, 20, &e), 0);
+	assert_int_equal(dl_nfs_export("/Users/me", "192.168.64.2/24", 501, 20, &e), 0);
 	t = slurp(log);
 	assert_string_equal(t, "checkexports\nupdate\n");
 	free(t);
@@ -368,7 +369,7 @@ static void nfs_export_sysroot(void **state)
 	/* nfsd rejects a new export: the file is put back, the message quotes nfsd */
 	char *before = slurp(exports);
 	put(reject, "", 0644);
-	assert_int_equal(dl_engine_nfs_export("/Users/other", "192.168.64.2/24", 501, 20, &e), -1);
+	assert_int_equal(dl_nfs_export("/Users/other", "192.168.64.2/24", 501, 20, &e), -1);
 	assert_non_null(strstr(e.msg, "non-existent components"));
 	t = slurp(exports);
 	assert_string_equal(t, before);
@@ -378,7 +379,7 @@ static void nfs_export_sysroot(void **state)
 
 	/* a conflicting user export: refused before any write */
 	put(exports, "/Users -alldirs -maproot=root\n", 0644);
-	assert_int_equal(dl_engine_nfs_export("/Users/me", "192.168.64.2/24", 501, 20, &e), -1);
+	assert_int_equal(dl_nfs_export("/Users/me", "192.168.64.2/24", 501, 20, &e), -1);
 	assert_non_null(strstr(e.msg, "/Users -alldirs -maproot=root"));
 	t = slurp(exports);
 	assert_string_equal(t, "/Users -alldirs -maproot=root\n");
@@ -386,14 +387,14 @@ static void nfs_export_sysroot(void **state)
 
 	/* uninstall: the block goes, the rest stays byte for byte */
 	put(exports, "/Volumes/x -ro", 0644);
-	assert_int_equal(dl_engine_nfs_export("/Users/me", "192.168.64.2/24", 501, 20, &e), 0);
-	assert_int_equal(dl_engine_nfs_unexport(&e), 0);
+	assert_int_equal(dl_nfs_export("/Users/me", "192.168.64.2/24", 501, 20, &e), 0);
+	assert_int_equal(dl_nfs_unexport(&e), 0);
 	t = slurp(exports);
 	assert_string_equal(t, "/Volumes/x -ro");
 	free(t);
 	/* nothing of ours: a no-op */
 	unlink(log);
-	assert_int_equal(dl_engine_nfs_unexport(&e), 0);
+	assert_int_equal(dl_nfs_unexport(&e), 0);
 	assert_null(slurp(log));
 
 	unsetenv("DLITE_NFSD");

@@ -94,6 +94,40 @@ static void unit(void **state)
 	assert_null(dl_systemd_unit("bin/dlite", "/home/me", &e));
 }
 
+/* bridged mode's privileged helper: root's unit and plist */
+static void helper_units(void **state)
+{
+	struct dl_err e;
+	char path[128];
+	char *s = dl_systemd_helper_unit("/usr/local/bin/dlite", 1000, &e);
+
+	golden_check_str("units/dlite-helper-1000.service", s);
+	free(s);
+	s = dl_systemd_helper_unit("/opt/my apps/dlite", 1000, &e);
+	assert_non_null(strstr(s, "\nExecStart=\"/opt/my apps/dlite\" helper --uid 1000\n"));
+	free(s);
+	assert_null(dl_systemd_helper_unit(ODD_BIN, 1000, &e));
+	assert_null(dl_systemd_helper_unit("bin/dlite", 1000, &e));
+	s = dl_launchd_helper_plist("/usr/local/bin/dlite", 501, &e);
+	golden_check_str("units/local.dlite.helper.501.plist", s);
+	free(s);
+	assert_int_equal(dl_systemd_helper_unit_path(path, sizeof(path), 1000), 0);
+	assert_string_equal(path, "/etc/systemd/system/dlite-helper-1000.service");
+	assert_int_equal(dl_launchd_helper_plist_path(path, sizeof(path), 501), 0);
+	assert_string_equal(path, "/Library/LaunchDaemons/local.dlite.helper.501.plist");
+	char **c = dl_systemctl_helper("enable", 1000);
+	s = dl_cmd_format(c);
+	assert_string_equal(s, "systemctl enable --now dlite-helper-1000.service\n");
+	free(s);
+	dl_cmd_free(c);
+	c = dl_launchctl_helper("bootout", 501, NULL);
+	s = dl_cmd_format(c);
+	assert_string_equal(s, "/bin/launchctl bootout system/local.dlite.helper.501\n");
+	free(s);
+	dl_cmd_free(c);
+	assert_null(dl_systemctl_helper("mask", 1000));
+}
+
 static void unit_path(void **state)
 {
 	char buf[256];
@@ -193,7 +227,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(plist),     cmocka_unit_test(plist_path), cmocka_unit_test(launchctl),
 		cmocka_unit_test(unit),	     cmocka_unit_test(unit_path),  cmocka_unit_test(systemctl),
-		cmocka_unit_test(resolver),  cmocka_unit_test(format),
+		cmocka_unit_test(resolver),  cmocka_unit_test(format),	   cmocka_unit_test(helper_units),
 	};
 	return cmocka_run_group_tests_name("units", tests, NULL, NULL);
 }

@@ -176,6 +176,19 @@ static void qemu_x86_kvm_bridged_virtiofs(void **state)
 	check_golden("qemu-x86_64-kvm-bridged-virtiofs", &s);
 }
 
+/* the privileged helper opened the tap: QEMU gets its fd, not its name */
+static void qemu_x86_bridged_tap_fd(void **state)
+{
+	struct dl_vm_spec s = linux_base();
+	s.net = DL_NET_BRIDGED;
+	s.agent_port = 0;
+	s.tap = "dlite-tap0";
+	s.tap_fd = 7;
+	s.guest_addr = "192.168.127.2/24";
+	s.guest_gw = "192.168.127.1";
+	check_golden("qemu-x86_64-bridged-tap-fd", &s);
+}
+
 static void qemu_aarch64_hvf(void **state)
 {
 	struct dl_vm_spec s = mac_base(DL_ENGINE_QEMU);
@@ -498,6 +511,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(qemu_x86_tcg_user_9p),
 		cmocka_unit_test(qemu_x86_kvm_bridged_virtiofs),
+		cmocka_unit_test(qemu_x86_bridged_tap_fd),
 		cmocka_unit_test(qemu_aarch64_hvf),
 		cmocka_unit_test(hyperkit_nfs),
 		cmocka_unit_test(vfkit_virtiofs),

@@ -1,6 +1,8 @@
-/* Running a host command from the daemon (ip, resolvectl, nfsd, ...). */
+/* Running a host command (ip, resolvectl, nfsd, ...): see run.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,8 +12,8 @@
 #include <sys/prctl.h>
 #endif
 
-#include "daemon/chan.h"
-#include "daemon/run.h"
+#include "lib/run.h"
+#include "lib/sock.h"
 
 void dl_child_setup(int out_fd, int die_with_parent)
 {
@@ -32,12 +34,25 @@ void dl_child_setup(int out_fd, int die_with_parent)
 	}
 }
 
-/* Run argv (PATH, then the sbin folders: a user's daemon may lack them),
- * stdin /dev/null, stdout+stderr captured into out.  Returns the exit
- * status, or -1 when it could not run.  Blocking: each is one short
- * netlink or D-Bus round trip. */
-int dl_run_capture(const char *const *argv, char *out, size_t outlen)
+static long ms_left(const struct timespec *deadline)
 {
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+int dl_run_capture(const char *const *argv, char *out, size_t outlen, int timeout_ms)
+{
+	struct timespec deadline;
+	int timed_out = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
 	int p[2];
 	if (outlen)
 		out[0] = '\0';
@@ -66,6 +81,18 @@ int dl_run_capture(const char *const *argv, char *out, size_t outlen)
 	size_t len = 0;
 	char sink[256];
 	for (;;) {
+		if (timeout_ms > 0) {
+			long left = ms_left(&deadline);
+			struct pollfd pf = { .fd = p[0], .events = POLLIN };
+			int pr = left > 0 ? poll(&pf, 1, (int)left) : 0;
+			if (pr < 0 && errno == EINTR)
+				continue;
+			if (pr == 0) {
+				timed_out = 1;
+				kill(pid, SIGKILL); /* its children keep the pipe: stop reading */
+				break;
+			}
+		}
 		char *dst = len + 1 < outlen ? out + len : sink;
 		size_t room = len + 1 < outlen ? outlen - len - 1 : sizeof(sink);
 		ssize_t r = read(p[0], dst, room);
@@ -89,5 +116,11 @@ int dl_run_capture(const char *const *argv, char *out, size_t outlen)
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -1;
+	if (timed_out) {
+		if (outlen)
+			snprintf(out, outlen, "%s did not finish within %d ms (killed)", argv[0],
+				 timeout_ms);
+		return 124;
+	}
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

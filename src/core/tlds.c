@@ -3,7 +3,7 @@
  * domains, sorted.  Do not edit; regenerate. */
 #include <stddef.h>
 
-#include "resolver.h"
+#include "names.h"
 
 const char *const dl_public_tlds[] = {
 	"aaa", "aarp", "abarth", "abb", "abbott", "abbvie", "abc", "able", "abogado", "abudhabi",
