@@ -327,37 +327,43 @@ static int check_pin(const char *path, const char *src, const char *pin, struct 
 #define MTIME(st) ((st).st_mtim)
 #endif
 
-/* "NAME SIZE MTIME_NS INODE\n" for every regular file of dir but .verified
- * and vmlinux (extracted at the first boot), sorted by readdir order. */
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "NAME SIZE MTIME INODE\n" for every regular file of dir but .verified and
+ * vmlinux (extracted at the first boot), sorted by name. */
 static char *os_stamp(const char *dir)
 {
-	char *out = NULL, path[4400];
-	size_t n = 0;
-	FILE *f = open_memstream(&out, &n);
+	char *lines[64], path[4400], *out = NULL;
+	size_t n = 0, len = 0;
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	struct stat st;
 
-	if (!f || !d) {
-		if (f)
-			fclose(f);
-		if (d)
-			closedir(d);
-		free(out);
+	if (!d)
 		return NULL;
-	}
-	while ((de = readdir(d))) {
+	while ((de = readdir(d)) && n < sizeof(lines) / sizeof(*lines)) {
 		if (de->d_name[0] == '.' || !strcmp(de->d_name, "vmlinux") ||
 		    strstr(de->d_name, ".tmp."))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-			fprintf(f, "%s %lld %lld.%09ld %llu\n", de->d_name, (long long)st.st_size,
-				(long long)MTIME(st).tv_sec, (long)MTIME(st).tv_nsec,
-				(unsigned long long)st.st_ino);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    asprintf(&lines[n], "%s %lld %lld.%09ld %llu\n", de->d_name,
+			     (long long)st.st_size, (long long)MTIME(st).tv_sec,
+			     (long)MTIME(st).tv_nsec, (unsigned long long)st.st_ino) >= 0)
+			len += strlen(lines[n++]);
 	}
 	closedir(d);
-	fclose(f);
+	qsort(lines, n, sizeof(*lines), cmp_line);
+	if ((out = malloc(len + 1)))
+		out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (out)
+			strcat(out, lines[i]);
+		free(lines[i]);
+	}
 	return out;
 }
 
