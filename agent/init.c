@@ -419,6 +419,7 @@ void pid1_main(void)
 	if (access("/dev/vsock", F_OK) == 0)
 		chan_listen_vsock(DL_AGENT_PORT);
 	share_setup(); /* before dockerd restarts containers that bind it */
+	binfmt_setup();
 	svc_start_all(data_ok);
 	power_button_watch();
 	logmsg("up");

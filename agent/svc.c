@@ -481,6 +481,7 @@ static void power_off_now(void)
 {
 	kill_and_wait();
 	sync();
+	space_trim_now();
 	unmount_all();
 	sync();
 	stamp("poweroff");

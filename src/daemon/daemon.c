@@ -39,6 +39,7 @@
 #include "daemon/log.h"
 #include "daemon/proxy.h"
 #include "daemon/pvh.h"
+#include "daemon/resources.h"
 #include "daemon/run.h"
 #include "daemon/vfsd.h"
 #include "daemon/watch.h"
@@ -306,6 +307,8 @@ static int vm_spawn(struct daemon *d, struct dl_err *e)
 		return -1;
 	if (access(d->paths->disk, R_OK | W_OK) < 0)
 		return dl_fail(e, errno, "data disk %s is missing; run `dlite rebuild`", d->paths->disk);
+	if (dl_resources_prepare(d->paths, &d->cfg, e) < 0) /* config set cpus|memory|disk */
+		return -1;
 	if (write_token_and_initrd(d, e) < 0)
 		return -1;
 	if ((port = free_port(e)) < 0)
@@ -344,6 +347,7 @@ static int vm_spawn(struct daemon *d, struct dl_err *e)
 	s.gid = (long)getgid();
 	s.debug = getenv("DLITE_DEBUG") != NULL;
 	s.tsc_khz = host_tsc_khz();
+	s.tb_mib = dl_resources_tb_mib();
 	if (d->cfg.share[0]) {
 		s.share_path = d->cfg.share;
 		s.share_fs = DL_SHARE_9P;
@@ -675,6 +679,7 @@ static json_t *status_json(struct daemon *d)
 		json_object_set_new(j, "address", json_string(dl_bridge_vm_addr(d->bridge)));
 		json_object_set_new(j, "docker_version", json_string(d->docker_version));
 		json_object_set_new(j, "ports", dl_watch_ports_json(d->watch));
+		dl_resources_status(j, &d->chan); /* disk_used, platforms */
 	}
 	return j;
 }
