@@ -21,7 +21,7 @@ dlite_up -d 4
 import_busybox
 js() { "$DLITE" status --json | python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
 alloc() { echo $(( $(stat -c '%b * %B' "$DLITE_HOME/disk.img") )); }
-rss() { awk '$1 == "VmRSS:" { print $2 * 1024 }' "/proc/$1/status"; }
+rss() { awk '$1 == "VmRSS:" { printf "%.0f\n", $2 * 1024 }' "/proc/$1/status"; }
 mib() { echo $(( $1 / MiB )); }
 
 # ---- status: disk and platforms
