@@ -161,6 +161,24 @@ const char *net_ifname(void);
 /* kernel command line value for "dlite.KEY=", or NULL */
 const char *cmdline_get(const char *key);
 
+/* ---- space.c: trim, grow, disk figures (PID 1 only) ---------------------- */
+
+/* Trim the data disk after large deletions and periodically (timer). */
+void space_start(void);
+/* Synchronous FITRIM (clean power off). */
+void space_trim_now(void);
+/* Grow the mounted data file system to its device's size (boot). */
+void space_grow(const char *dev);
+/* " disk_fs_size=N disk_used=N disk_free=N" (bytes) or "" for status. */
+int space_status(char *buf, size_t n);
+
+/* ---- binfmt.c: other architectures (PID 1 only) -------------------------- */
+
+/* Register the image's QEMU user-mode interpreters (flag F). */
+void binfmt_setup(void);
+/* " platforms=linux/amd64,linux/arm64,..." for status. */
+int binfmt_status(char *buf, size_t n);
+
 /* ---- small file helpers (util.c) ---------------------------------------- */
 
 /* Read a whole small file (NUL-terminated, at most max bytes); malloc'd. */

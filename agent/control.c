@@ -216,12 +216,17 @@ static const char *safe(const char *s)
 static void do_status(struct ctl *c)
 {
 	bool up = g.pid1 ? svc_dockerd_up() : false;
+	char disk[160] = "", plat[256] = "";
 
+	if (g.pid1) {
+		space_status(disk, sizeof(disk));
+		binfmt_status(plat, sizeof(plat));
+	}
 	reply(c, "ok uptime=%llu dockerd=%s dockerd_restarts=%u data=%s "
-		 "docker_version=%s image_version=%s caps=" DL_CAPS,
+		 "docker_version=%s image_version=%s caps=" DL_CAPS "%s%s",
 	      (unsigned long long)(boot_ms() / 1000), up ? "up" : "down",
 	      g.pid1 ? svc_dockerd_restarts() : 0, safe(g.data_state),
-	      safe(g.docker_version), safe(g.image_version));
+	      safe(g.docker_version), safe(g.image_version), disk, plat);
 }
 
 /* "time SEC.NSEC", parsed by dl_ctl_parse (src/core/proto.c). */

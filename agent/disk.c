@@ -187,10 +187,13 @@ bool data_disk_setup(const char *root_dev)
 		free(keys);
 		return false;
 	}
+	if (kind == DISK_EXT4)
+		space_grow(dev); /* the host may have extended disk.img */
 	layout(keys);
 	free(keys);
 	g.data_state = kind == DISK_MARKER ? "formatted" : "ok";
 	logmsg("data: %s on " DATA_MNT " (%s)", dev, g.data_state);
+	space_start();
 	return true;
 }
 

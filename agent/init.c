@@ -416,6 +416,7 @@ void pid1_main(void)
 	ensure_docker_user();
 	svc_start_containerd(data_ok);
 	share_setup(); /* before dockerd restarts containers that bind it */
+	binfmt_setup();
 	svc_start_all(data_ok);
 	power_button_watch();
 	/* the channel accepts only now that the loop runs: a connection the

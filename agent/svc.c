@@ -381,6 +381,9 @@ static void write_containerd_config(void)
 		"  \"io.containerd.tracing.processor.v1.otlp\",\n"
 		"  \"io.containerd.internal.v1.tracing\",\n"
 		"  \"io.containerd.nri.v1.nri\",\n"
+		/* polls every 10 s to restart containers that carry its
+		 * labels; dockerd restarts its containers itself */
+		"  \"io.containerd.internal.v1.restart\",\n"
 		"]\n"
 		"[debug]\n"
 		"  level = \"warn\"\n";
@@ -489,6 +492,7 @@ static void power_off_now(void)
 {
 	kill_and_wait();
 	sync();
+	space_trim_now();
 	unmount_all();
 	sync();
 	stamp("poweroff");

@@ -100,7 +100,11 @@ mmdebstrap --mode=root --variant=essential --include="$PKGS" \
 		ls "$k"_*.deb >/dev/null 2>&1 ||
 			APT_CONFIG=$MMDEBSTRAP_APT_CONFIG apt-get -q download "$k";
 		v=$(APT_CONFIG=$MMDEBSTRAP_APT_CONFIG apt-cache policy "$k" | awk "/Candidate:/ { print \$2 }");
-		echo "$k ${v}" > '"$W/kernel.pkg" \
+		echo "$k ${v}" > '"$W/kernel.pkg"';
+		ls qemu-user_*.deb >/dev/null 2>&1 ||
+			APT_CONFIG=$MMDEBSTRAP_APT_CONFIG apt-get -q download qemu-user;
+		q=$(ls qemu-user_*.deb | head -n1); [ -n "$q" ] || { echo "no qemu-user .deb" >&2; exit 1; };
+		echo "$q" > '"$W/qemu.pkg" \
 	--customize-hook="sync-out /var/cache/apt/archives $CACHE" \
 	$SUITE "$W/base" "$SRC1" ${SRC2:+"$SRC2"} > "$W/mmdebstrap.log" 2>&1 ||
 	{ tail -n 30 "$W/mmdebstrap.log" >&2; die "mmdebstrap failed (log: $W/mmdebstrap.log)"; }
@@ -110,12 +114,14 @@ rm -rf "$R"
 cp -a "$W/base" "$R"
 rm -f "$R/.done"
 read -r KPKG KPKGVER < "$W/kernel.pkg"
+[ -f "$W/qemu.pkg" ] || die "$W/qemu.pkg missing (a base from an older build.sh): run without DLITE_IMAGE_REUSE"
+read -r QPKG < "$W/qemu.pkg"
 # Keep only the .debs of this build in the cache (old versions would pile up).
 dpkg-query --admindir="$R/var/lib/dpkg" -W -f '${Package}_${Version}_${Architecture}.deb\n' |
 	sed 's/:/%3a/g' > "$W/debs.keep"
 for f in "$CACHE"/*.deb; do
 	b=${f##*/}
-	case $b in "${KPKG}_"*) continue ;; esac
+	case $b in "${KPKG}_"*|"$QPKG") continue ;; esac
 	grep -qxF "$b" "$W/debs.keep" || rm -f "$f"
 done
 DOCKER_VERSION=$(dpkg-query --admindir="$R/var/lib/dpkg" -W -f '${Version}' docker.io)
@@ -135,6 +141,12 @@ if [ ! -f "$K/.done-$KVER" ]; then
 fi
 KCONF=$K/boot/config-$KVER
 KMOD=$K/lib/modules/$KVER
+# What the guest's features need from the kernel: free page reporting
+# through virtio-balloon (memory goes back to the host), binfmt_misc
+# (other architectures), ext4 online resize (a grown disk).
+for c in CONFIG_PAGE_REPORTING=y CONFIG_VIRTIO_BALLOON= CONFIG_BINFMT_MISC= CONFIG_EXT4_FS=; do
+	grep -q "^$c" "$KCONF" || die "$KPKG: $c not in its config ($KCONF)"
+done
 
 # Modules: section [initrd] or [root] of modules.conf, in load order
 # (dependencies first, each once); built-ins are skipped (modprobe prints
@@ -335,6 +347,39 @@ DOCKER_VERSION=$DOCKER_VERSION
 DOCKER_GID=$DOCKER_GID
 EOF
 for d in "$HERE"/rootfs; do [ -d "$d" ] && cp -a "$d"/. "$R"/; done
+[ -x "$R/usr/sbin/resize2fs" ] || die "resize2fs missing from the root (e2fsprogs): the agent grows the data disk with it"
+
+# ---------------------------------------------------------------- other architectures
+# Debian's qemu-user (static binaries; qemu-user-static is its transitional
+# name) is only downloaded: three interpreters are copied, with the
+# /usr/libexec/qemu-binfmt/*-binfmt-P names Debian's binfmt.d files use
+# (qemu recognises the P flag by that name). The agent registers each line
+# of /usr/lib/dlite/binfmt.list ("PLATFORM REGISTER-LINE") at boot.
+say "binfmt: qemu-user interpreters from $QPKG"
+QX=$W/qemu-user
+rm -rf "$QX"; mkdir -p "$QX"
+dpkg-deb --fsys-tarfile "$CACHE/$QPKG" | tar -x -C "$QX" \
+	./usr/bin/qemu-aarch64 ./usr/bin/qemu-arm ./usr/bin/qemu-riscv64 \
+	./usr/share/qemu/binfmt.d/qemu-aarch64.conf ./usr/share/qemu/binfmt.d/qemu-arm.conf \
+	./usr/share/qemu/binfmt.d/qemu-riscv64.conf || die "cannot unpack the interpreters from $QPKG"
+mkdir -p "$R/usr/libexec/qemu-binfmt"
+: > "$R/usr/lib/dlite/binfmt.list"
+for a in aarch64:linux/arm64 arm:linux/arm/v7 riscv64:linux/riscv64; do
+	q=${a%%:*} plat=${a#*:}
+	[ -x "$QX/usr/bin/qemu-$q" ] || die "$QPKG has no usr/bin/qemu-$q"
+	conf=$QX/usr/share/qemu/binfmt.d/qemu-$q.conf
+	[ -f "$conf" ] || die "$QPKG has no binfmt.d/qemu-$q.conf"
+	line=$(grep '^:' "$conf" | head -n1)
+	case ${line##*:} in *F*) ;; *) die "qemu-$q.conf: flags ${line##*:} lack F (fix-binary)" ;; esac
+	interp=$(printf '%s' "$line" | awk -F: '{ print $(NF - 1) }')
+	[ "$interp" = "/usr/libexec/qemu-binfmt/$q-binfmt-P" ] || die "qemu-$q.conf: unexpected interpreter $interp"
+	cp "$QX/usr/bin/qemu-$q" "$R/usr/bin/qemu-$q"
+	ln -sf ../../bin/qemu-$q "$R/usr/libexec/qemu-binfmt/$q-binfmt-P"
+	printf '%s %s\n' "$plat" "$line" >> "$R/usr/lib/dlite/binfmt.list"
+done
+# linux/arm/v6 runs on the same handler as v7
+sed -i 's|^linux/arm/v7 |linux/arm/v7,linux/arm/v6 |' "$R/usr/lib/dlite/binfmt.list"
+rm -rf "$QX"
 say "root tree: $(du -sm "$R" | cut -f1) MiB"
 
 # ---------------------------------------------------------------- root.erofs

@@ -1,10 +1,37 @@
 /* dlite config get [KEY] | set KEY VALUE | dlite version */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "cli/cmdtab.h"
 #include "osimage.h"
+
+/* Short names: disk = disk_gib, memory = memory_gib. */
+static const char *config_alias(const char *key)
+{
+	if (!strcmp(key, "disk"))
+		return "disk_gib";
+	if (!strcmp(key, "memory"))
+		return "memory_gib";
+	return key;
+}
+
+/* A disk grows at the next start (the daemon extends the sparse file, the
+ * agent the file system); it never shrinks. */
+static int disk_no_shrink(struct dl_ctx *ctx, struct dl_err *e)
+{
+	struct stat st;
+
+	if (stat(ctx->paths.disk, &st) < 0)
+		return 0; /* made at the next install/rebuild with the new size */
+	long long now_gib = (long long)((st.st_size + (1ll << 30) - 1) >> 30);
+	if (ctx->cfg.disk_gib < now_gib)
+		return dl_fail(e, 0, "disk_gib %d is smaller than the data disk (%lld GiB): a disk "
+				     "can't shrink; keep >= %lld, or `dlite rebuild` for a new empty one",
+			       ctx->cfg.disk_gib, now_gib, now_gib);
+	return 0;
+}
 
 static int exec_config(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
@@ -20,7 +47,7 @@ static int exec_config(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 		if (argc > 3)
 			return dl_fail(e, 0, "usage: dlite config get [KEY]");
 		if (argc == 3) {
-			if (dl_config_get(&ctx->cfg, argv[2], val, sizeof(val), e) < 0)
+			if (dl_config_get(&ctx->cfg, config_alias(argv[2]), val, sizeof(val), e) < 0)
 				return -1;
 			printf("%s\n", val);
 			return 0;
@@ -34,10 +61,10 @@ static int exec_config(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 	if (!strcmp(argv[1], "set")) {
 		if (argc != 4)
 			return dl_fail(e, 0, "usage: dlite config set KEY VALUE");
-		if (!strcmp(argv[2], "disk_gib"))
-			return dl_fail(e, 0, "disk_gib can't be changed in place; reinstall with -d or "
-					     "`dlite rebuild`");
-		if (dl_config_set(&ctx->cfg, argv[2], argv[3], e) < 0 || cli_save_config(ctx, e) < 0)
+		const char *key = config_alias(argv[2]);
+		if (dl_config_set(&ctx->cfg, key, argv[3], e) < 0 ||
+		    (!strcmp(key, "disk_gib") && disk_no_shrink(ctx, e) < 0) ||
+		    cli_save_config(ctx, e) < 0)
 			return -1;
 		if (cli_daemon_running(ctx))
 			printf("dlite: saved; takes effect at the next `dlite restart`\n");

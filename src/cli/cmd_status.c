@@ -7,8 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "cli.h"
 #include "cli/cmdtab.h"
+#include "guestinfo.h"
 
 static json_t *get_status(struct dl_ctx *ctx, struct dl_err *e)
 {
@@ -21,6 +24,36 @@ static json_t *get_status(struct dl_ctx *ctx, struct dl_err *e)
 	if (cli_request(ctx, "status", 10000, &j, e) < 0)
 		return NULL;
 	return j;
+}
+
+/* disk.img's apparent size and what it takes on the host (the daemon adds
+ * disk_used and disk_fs_size from the guest while the VM runs). */
+static void disk_json(struct dl_ctx *ctx, json_t *j)
+{
+	struct stat st;
+
+	if (stat(ctx->paths.disk, &st) < 0)
+		return;
+	json_object_set_new(j, "disk_size", json_integer((json_int_t)st.st_size));
+	json_object_set_new(j, "disk_allocated", json_integer((json_int_t)st.st_blocks * 512));
+}
+
+static void disk_line(json_t *j)
+{
+	json_t *size = json_object_get(j, "disk_size"), *used = json_object_get(j, "disk_used");
+	json_t *alloc = json_object_get(j, "disk_allocated");
+	char a[32], b[32], c[32];
+
+	if (!json_is_integer(size))
+		return;
+	dl_human_bytes((unsigned long long)json_integer_value(size), a, sizeof(a));
+	dl_human_bytes((unsigned long long)json_integer_value(alloc), c, sizeof(c));
+	if (json_is_integer(used)) {
+		dl_human_bytes((unsigned long long)json_integer_value(used), b, sizeof(b));
+		printf("%-16s %s, %s used, %s allocated on the host\n", "disk", a, b, c);
+	} else {
+		printf("%-16s %s, %s allocated on the host\n", "disk", a, c);
+	}
 }
 
 static int exec_status(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
@@ -42,6 +75,7 @@ static int exec_status(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 	if (!j)
 		return -1;
 	json_object_del(j, "ok");
+	disk_json(ctx, j);
 	if (as_json) {
 		char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
 		puts(s);
@@ -61,6 +95,8 @@ static int exec_status(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 		if ((int)strlen(k) > w)
 			w = (int)strlen(k);
 	json_object_foreach(j, k, v) {
+		if (!strncmp(k, "disk_", 5))
+			continue; /* disk_line() */
 		const char *vc = "";
 		if (color && strcmp(k, "state") == 0) {
 			const char *sv = json_string_value(v);
@@ -89,8 +125,14 @@ static int exec_status(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 			printf("\n");
 		}
 	}
-	json_t *ports = json_object_get(j, "ports");
+	disk_line(j);
 	size_t i;
+	json_t *plat = json_object_get(j, "platforms");
+	json_array_foreach(plat, i, v)
+		printf("%s%s", i == 0 ? "platforms        " : ", ", json_string_value(v));
+	if (json_array_size(plat))
+		printf("\n");
+	json_t *ports = json_object_get(j, "ports");
 	json_array_foreach(ports, i, v) {
 		/* "tcp:172.17.0.2:80" -> " (172.17.0.2:80)"; "tcp:8080": the
 		 * published port in the VM (docker-proxy) */

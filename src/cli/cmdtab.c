@@ -112,9 +112,9 @@ const struct dl_cmdspec dl_cmdtab[] = {
 };
 
 const struct dl_keyspec dl_keytab[] = {
-	{ "cpus", "N", NULL, "CPUs of the VM (1 to 64)" },
-	{ "memory_gib", "GiB", NULL, "memory of the VM in GiB" },
-	{ "disk_gib", "GiB", NULL, "data disk size; set by install -d or rebuild only" },
+	{ "cpus", "N", NULL, "CPUs of the VM (1 to 64); at the next start" },
+	{ "memory_gib", "GiB", NULL, "memory of the VM in GiB (alias memory); at the next start" },
+	{ "disk_gib", "GiB", NULL, "data disk size (alias disk); grows at the next start, never shrinks" },
 	{ "hostname", "NAME", NULL, "the VM's host name, in /etc/hosts and answered by dlite's DNS" },
 	{ "share", "DIR", NULL, "folder shared at the same path in the VM (empty: none)" },
 	{ "ssh_key", "FILE", NULL, "ssh public key installed for user docker" },

@@ -19,6 +19,7 @@
 #include "daemon/log.h"
 #include "daemon/proxy.h"
 #include "daemon/pvh.h"
+#include "daemon/resources.h"
 #include "daemon/super.h"
 #include "host/atomic.h"
 #include "lib/private.h"
@@ -194,6 +195,8 @@ int dl_boot_spawn(struct dl_super *d, struct dl_err *e)
 		return -1;
 	if (access(d->paths->disk, R_OK | W_OK) < 0)
 		return dl_fail(e, errno, "data disk %s is missing; run `dlite rebuild`", d->paths->disk);
+	if (dl_resources_prepare(d->paths, d->cfg, e) < 0) /* config set cpus|memory|disk */
+		return -1;
 	if (write_token_and_initrd(d, e) < 0)
 		return -1;
 	if ((port = free_port(e)) < 0)
@@ -232,6 +235,7 @@ int dl_boot_spawn(struct dl_super *d, struct dl_err *e)
 	s.gid = (long)getgid();
 	s.debug = getenv("DLITE_DEBUG") != NULL;
 	s.tsc_khz = host_tsc_khz();
+	s.tb_mib = dl_resources_tb_mib();
 	if (d->cfg->share[0]) {
 		s.share_path = d->cfg->share;
 		s.share_fs = DL_SHARE_9P;

@@ -86,6 +86,7 @@ int dl_daemon_run(const struct dl_paths *paths, const struct dl_config *cfg,
 {
 	struct daemon d = { 0 };
 	struct dl_chan_cfg chan = { 0 }; /* the one channel configuration */
+	struct dl_config conf = *cfg; /* the supervisor re-reads cpus, memory, disk */
 	struct dl_proxy *proxy = NULL;
 	struct dl_watch *watch = NULL;
 	struct dl_fswatch *fswatch = NULL;
@@ -127,7 +128,7 @@ int dl_daemon_run(const struct dl_paths *paths, const struct dl_config *cfg,
 		goto out;
 	}
 	struct dl_super_deps deps = { proxy, watch, bridge, clock, fswatch };
-	if (!(d.super = dl_super_new(d.base, paths, cfg, &chan, &deps))) {
+	if (!(d.super = dl_super_new(d.base, paths, &conf, &chan, &deps))) {
 		dl_fail(e, ENOMEM, "supervisor");
 		goto out;
 	}

@@ -25,7 +25,7 @@ struct waiter {
 struct dl_super {
 	struct event_base *base;
 	const struct dl_paths *paths;
-	const struct dl_config *cfg;
+	struct dl_config *cfg; /* the daemon's; cpus, memory, disk re-read at each start */
 	struct dl_chan_cfg *chan;
 	struct dl_super_deps dep;
 	enum dl_vmstate state;
@@ -48,6 +48,9 @@ struct dl_super {
 	int nstart, nstop;
 	struct event *tick;
 	struct dl_chan_req *req; /* the one request in flight: ready, status, poweroff */
+	struct dl_chan_req *info_req; /* refreshing guest_status for `dlite status` */
+	char guest_status[1024]; /* the agent's last "status" reply (disk, platforms) */
+	double t_guest_status;
 	char docker_version[64], last_error[512];
 	struct dl_manifest manifest;
 	int os_lock; /* paths->os_lock held shared from a VM's spawn to its exit; -1 */

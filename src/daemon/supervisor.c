@@ -32,6 +32,7 @@
 #include "daemon/fswatch.h"
 #include "daemon/log.h"
 #include "daemon/proxy.h"
+#include "guestinfo.h"
 #include "daemon/super.h"
 #include "daemon/watch.h"
 #include "host/atomic.h"
@@ -96,6 +97,23 @@ static void cancel_req(struct dl_super *s)
 {
 	dl_chan_req_cancel(s->req);
 	s->req = NULL;
+	dl_chan_req_cancel(s->info_req);
+	s->info_req = NULL;
+}
+
+static void keep_guest_status(struct dl_super *s, const char *status)
+{
+	snprintf(s->guest_status, sizeof(s->guest_status), "%s", status ? status : "");
+	s->t_guest_status = dl_now();
+}
+
+static void on_info(const char *reply, int err, void *arg)
+{
+	struct dl_super *s = arg;
+
+	s->info_req = NULL;
+	if (!err && s->state == ST_RUNNING)
+		keep_guest_status(s, reply);
 }
 
 static void vm_kill(struct dl_super *s, int sig)
@@ -212,6 +230,7 @@ static void became_ready(struct dl_super *s, const char *status)
 		s->probing = false;
 	}
 	s->chan->addr_targets = status && dl_caps_has(status, "addr");
+	keep_guest_status(s, status);
 	const char *v = status ? strstr(status, "docker_version=") : NULL;
 	if (v)
 		sscanf(v + 15, "%63s", s->docker_version);
@@ -498,6 +517,17 @@ json_t *dl_super_status(struct dl_super *s)
 		json_object_set_new(j, "address", json_string(dl_bridge_vm_addr(s->dep.bridge)));
 		json_object_set_new(j, "docker_version", json_string(s->docker_version));
 		json_object_set_new(j, "ports", dl_watch_ports_json(s->dep.watch));
+		/* the guest's disk figures and platforms from its last status
+		 * line; a stale one is refreshed in the background, so status
+		 * never waits for the VM */
+		json_t *g = s->guest_status[0] ? dl_guestinfo_json(s->guest_status) : NULL;
+		if (g) {
+			json_object_update(j, g);
+			json_object_set_new(j, "guest_status_age", json_real(dl_now() - s->t_guest_status));
+			json_decref(g);
+		}
+		if (dl_now() - s->t_guest_status > 2.0 && !s->info_req)
+			s->info_req = dl_chan_request(s->base, s->chan, "status", 2000, on_info, s);
 	}
 	return j;
 }
@@ -505,7 +535,7 @@ json_t *dl_super_status(struct dl_super *s)
 /* ---- lifetime ---- */
 
 struct dl_super *dl_super_new(struct event_base *base, const struct dl_paths *paths,
-			      const struct dl_config *cfg, struct dl_chan_cfg *chan,
+			      struct dl_config *cfg, struct dl_chan_cfg *chan,
 			      const struct dl_super_deps *deps)
 {
 	struct dl_super *s = calloc(1, sizeof(*s));

@@ -40,7 +40,7 @@ struct dl_super_deps {
  * reference with the proxy, the watcher and the clock; the supervisor
  * fills it at each boot (address, token, caps). */
 struct dl_super *dl_super_new(struct event_base *base, const struct dl_paths *paths,
-			      const struct dl_config *cfg, struct dl_chan_cfg *chan,
+			      struct dl_config *cfg, struct dl_chan_cfg *chan,
 			      const struct dl_super_deps *deps);
 
 /* A VM left running by a daemon that died: adopt it (state "starting"

@@ -9,6 +9,11 @@
  * Option values that are QEMU "key=value,..." strings get their commas
  * doubled, QEMU's escape; plain arguments (-kernel, -pidfile) are taken
  * verbatim.  Spaces need nothing: this is an argv, not a shell line.
+ *
+ * Giving back: virtio-balloon with free-page-reporting returns the pages
+ * the guest frees; on TCG, tb-size caps the translation cache (QEMU's
+ * default buffer is 1 GiB and stays resident once filled); the data
+ * drive passes the guest's discards (its FITRIM) through as holes.
  */
 #include "vm_int.h"
 #include "proto.h"
@@ -72,7 +77,10 @@ int dl_vm_qemu_argv(const struct dl_vm_spec *s, const char *cmdline, struct dl_a
 				  : "virt",
 		   vfs ? ",memory-backend=mem" : "");
 	dl_av_add(a, "-accel");
-	dl_av_add(a, accel_opt(s->accel));
+	if (s->accel == DL_ACCEL_TCG && s->tb_mib)
+		dl_av_addf(a, "tcg,tb-size=%u", s->tb_mib);
+	else
+		dl_av_add(a, accel_opt(s->accel));
 	dl_av_add(a, "-cpu");
 	dl_av_add(a, s->accel == DL_ACCEL_TCG ? "max" : "host");
 	dl_av_add(a, "-smp");
@@ -141,6 +149,10 @@ int dl_vm_qemu_argv(const struct dl_vm_spec *s, const char *cmdline, struct dl_a
 	dl_av_add(a, "rng-random,id=rng0,filename=/dev/urandom");
 	dl_av_add(a, "-device");
 	dl_av_add(a, "virtio-rng-device,rng=rng0");
+	/* Free page reporting (QEMU >= 5.1): the guest reports freed 2 MiB+
+	 * blocks and QEMU discards them, so the host gets the memory back. */
+	dl_av_add(a, "-device");
+	dl_av_add(a, "virtio-balloon-device,free-page-reporting=on");
 
 	if (p9) {
 		dl_av_add(a, "-fsdev");

@@ -54,6 +54,7 @@ struct dl_vm_spec {
 	long uid, gid;			/* dlite.uid/gid; < 0: omit */
 	bool debug;			/* dlite.debug=1 and no "quiet" */
 	unsigned tsc_khz;		/* TCG: the host TSC rate for tsc_early_khz; 0: omit */
+	unsigned tb_mib;		/* qemu TCG: translation cache (tb-size) in MiB; 0: QEMU's */
 
 	/* Share: the host folder, mounted in the guest at the same path. */
 	const char *share_path;		/* NULL: no share (sharefs ignored) */

@@ -34,8 +34,15 @@ expect_err "smaller than the existing disk" "$DLITE" install --os "$OS" -d 2 --y
 expect_err "already installed.*--yes\|no terminal" "$DLITE" install --os "$OS" -d 4 </dev/null
 expect_err "out of range" "$DLITE" config set cpus 0
 expect_err "unknown key" "$DLITE" config set colour blue
+expect_err "can't shrink" "$DLITE" config set disk 2
+expect_err "can't shrink" "$DLITE" config set disk_gib 3
 cmp -s "$DLITE_HOME/config.json" "$T/config.good" || fail "config.json changed by rejected input"
 [ "$("$DLITE" config get cpus)" = 2 ] || fail "config get cpus"
+# growing is taken (applied at the next start); disk and memory are short names
+"$DLITE" config set disk 5 >/dev/null || fail "config set disk 5"
+[ "$("$DLITE" config get disk_gib)" = 5 ] || fail "config set disk did not set disk_gib"
+[ "$("$DLITE" config get memory)" = "$("$DLITE" config get memory_gib)" ] || fail "config get memory"
+cp "$T/config.good" "$DLITE_HOME/config.json"
 
 # corrupt and truncated config
 head -c 40 "$T/config.good" >"$DLITE_HOME/config.json"

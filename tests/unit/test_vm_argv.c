@@ -110,6 +110,7 @@ static struct dl_vm_spec linux_base(void)
 		.engine = DL_ENGINE_QEMU,
 		.arch = DL_ARCH_X86_64,
 		.accel = DL_ACCEL_TCG,
+		.tb_mib = 256, /* tcg,tb-size=256 on TCG only (the KVM case keeps it) */
 		.cpus = 2,
 		.mem_mib = 2048,
 		.kernel = "/usr/local/lib/dlite/os/vmlinuz",
