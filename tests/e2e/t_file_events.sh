@@ -9,12 +9,19 @@
 # runs the same over virtiofs.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-if [ "${FS:-9p}" = virtiofs ]; then
-	[ -n "${DLITE_VIRTIOFSD:-}" ] || skip "FS=virtiofs needs DLITE_VIRTIOFSD"
+# virtiofs when a virtiofsd is at hand (DLITE_VIRTIOFSD, or the one
+# tools/get-virtiofsd left in build/), else 9p; FS=9p|virtiofs forces one
+[ -n "${DLITE_VIRTIOFSD:-}" ] || [ ! -x "$ROOT/build/virtiofsd/virtiofsd" ] ||
+	DLITE_VIRTIOFSD=$ROOT/build/virtiofsd/virtiofsd
+FS=${FS:-$([ -n "${DLITE_VIRTIOFSD:-}" ] && [ "$DLITE_VIRTIOFSD" != none ] && echo virtiofs || echo 9p)}
+if [ "$FS" = virtiofs ]; then
+	[ -n "${DLITE_VIRTIOFSD:-}" ] && [ "$DLITE_VIRTIOFSD" != none ] ||
+		skip "FS=virtiofs needs DLITE_VIRTIOFSD or build/virtiofsd"
 	export DLITE_VIRTIOFSD
 else
 	export DLITE_VIRTIOFSD=none
 fi
+echo "share over $FS"
 # the share holds the watched folder (w, /src in the container), the
 # watcher (t) and its output (o, read here without going through docker)
 R=$T/share
@@ -63,13 +70,17 @@ t0=$(ms); echo more >>"$S/sub/g"
 if ! d=$(wait_event /src/sub MODIFY g "$t0"); then
 	# what the guest holds of the share, and whether a container's own
 	# edit in the subfolder reaches the watcher
-	docker run --rm --pid=host -v "$R:$R" bb sh -c "ls -l /proc/[0-9]*/fd 2>/dev/null | grep -F '$R' | head -n 20"
+	docker run --rm --privileged --pid=host -v "$R:$R" bb sh -c "ls -l /proc/[0-9]*/fd 2>/dev/null | grep -F '$R' | head -n 20"
 	docker exec watcher sh -c 'echo own >>/src/sub/g'
 	sleep 1
-	fail "$d; events now: $(log | tail -n 8)"
+	log | grep -q ' /src/sub MODIFY g$' && fail "a container's own edit reaches the subfolder watch, a host one does not"
+	# README: over 9p a watch on a subfolder of a bind mount sees nothing
+	[ "$FS" = 9p ] || fail "$d; events now: $(log | tail -n 8)"
+	echo "known (9p): no event on a subfolder watch, not even for a container's own edit"
+else
+	[ "$d" -le 500 ] || fail "host append in a subfolder seen after $d ms (> 500)"
+	ok "host append in a subfolder -> MODIFY in $d ms"
 fi
-[ "$d" -le 500 ] || fail "host append in a subfolder seen after $d ms (> 500)"
-ok "host append in a subfolder -> MODIFY in $d ms"
 
 # ---- a burst: 10,000 appends, merged; last state right; no echo ----
 before=$(log | grep -c ' MODIFY burst$')
