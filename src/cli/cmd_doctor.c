@@ -246,12 +246,42 @@ static void check_context(struct dl_ctx *ctx, struct dl_checks *c)
 	out[strcspn(out, "\r\n")] = '\0';
 	if (r != 0)
 		dl_check_add(c, "docker context", DL_CK_FAIL, fix, "no docker context named dlite");
-	else if (strcmp(out, want) != 0)
-		dl_check_add(c, "docker context", DL_CK_FAIL, NULL,
-			     "context dlite points to %s, not %s; run `docker context update dlite "
-			     "--docker host=%s`", out, want, want);
-	else
+	else if (strcmp(out, want) != 0) {
+		snprintf(fix, sizeof(fix), "docker context update dlite --docker host=%s", want);
+		dl_check_add(c, "docker context", DL_CK_FAIL, fix, "context dlite points to %s, not %s",
+			     out, want);
+	} else
 		dl_check_add(c, "docker context", DL_CK_OK, NULL, "dlite -> %s", want);
+
+	/* where a plain `docker` goes: DOCKER_HOST, else the current context
+	 * (default = /var/run/docker.sock, dlite's when linked) */
+	const char *env = getenv("DOCKER_HOST");
+	const char *show[] = { "env", "-u", "DOCKER_HOST", "docker", "context", "show", NULL };
+	char cur[256] = "", link[4096], target[4096];
+	if (env && env[0]) {
+		if (strcmp(env, want) == 0)
+			dl_check_add(c, "docker target", DL_CK_OK, NULL, "DOCKER_HOST is dlite's socket");
+		else
+			dl_check_add(c, "docker target", DL_CK_WARN, "eval \"$(dlite env)\"",
+				     "DOCKER_HOST=%s: a plain docker goes there, not to dlite", env);
+		return;
+	}
+	if (dl_run_capture(show, cur, sizeof(cur), 30000) != 0)
+		cur[0] = '\0';
+	cur[strcspn(cur, "\r\n")] = '\0';
+	ssize_t n = -1;
+	if (dl_syspath(link, sizeof(link), "/var/run/docker.sock", NULL) == 0 &&
+	    (n = readlink(link, target, sizeof(target) - 1)) >= 0)
+		target[n] = '\0';
+	if (strcmp(cur, "dlite") == 0)
+		dl_check_add(c, "docker target", DL_CK_OK, NULL, "the current context is dlite");
+	else if (strcmp(cur, "default") == 0 && n >= 0 && strcmp(target, ctx->cfg.socket) == 0)
+		dl_check_add(c, "docker target", DL_CK_OK, NULL,
+			     "the default context: /var/run/docker.sock, linked to dlite's");
+	else
+		dl_check_add(c, "docker target", DL_CK_WARN, "docker context use dlite",
+			     "the current context is %s: a plain docker does not reach dlite",
+			     cur[0] ? cur : "unknown");
 }
 
 static void check_ports(struct dl_checks *c, json_t *st)

@@ -63,6 +63,13 @@ ok "dlite env (sh, fish)"
 ctx() { env -u DOCKER_HOST docker context show; } # DOCKER_HOST would mask the context
 if command -v docker >/dev/null; then
 	[ "$(ctx)" = dlite ] || fail "install --context: current is $(ctx)"
+	# doctor (no daemon here, so it exits 1) says where a plain docker goes
+	out=$(DOCKER_HOST=unix:///elsewhere.sock LC_ALL=C "$DLITE" doctor)
+	printf '%s\n' "$out" | grep -A1 "^!! docker target .*DOCKER_HOST=unix:///elsewhere.sock" | grep -q 'fix: eval "$(dlite env)"' ||
+		fail "doctor: no warning for a foreign DOCKER_HOST: $out"
+	out=$(env -u DOCKER_HOST LC_ALL=C "$DLITE" doctor)
+	printf '%s\n' "$out" | grep -q "^ok docker target .*current context is dlite" || fail "doctor: docker target: $out"
+	ok "doctor: where a plain docker goes (DOCKER_HOST, the current context)"
 	"$DLITE" uninstall --yes >/dev/null || fail "uninstall"
 	[ "$(ctx)" = default ] || fail "uninstall left context $(ctx)"
 	# a previous context other than default is what uninstall goes back to
