@@ -101,9 +101,11 @@ echo "control flood: $(cat "$T/ctl.out")"
 echo "docker answered $calls calls during the floods ($failed not); peak $peak fds"
 curl -fsS "http://127.0.0.1:$P/" | grep -q flooded || check "port $P does not work after the floods"
 docker version >/dev/null || check "docker version after the floods"
-# UDP associations expire after 60 s idle
+# UDP associations expire after 60 s idle; the level moves by up to the
+# docker.sock pool's 16 pre-opened channels (taken, refilled at 4 left) and
+# a few idle relay pipes
 i=0
-until [ "$(nfd)" -le $((fd0 + 8)) ]; do
+until [ "$(nfd)" -le $((fd0 + 16)) ]; do
 	i=$((i + 1)); [ $i -lt 100 ] || { check "the daemon's fds stay at $(nfd) (were $fd0)"; break; }; sleep 1
 done
 grow=$(( $(logsize) - log0 ))
