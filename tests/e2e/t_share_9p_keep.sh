@@ -55,7 +55,7 @@ fi
 mkdir -p "$T/s"
 docker run -d --privileged --name keep -v "$T/s":/s -v "$T/src":/src:ro \
 	--tmpfs /in:size=128m bb sleep 100000 >/dev/null || fail "docker run"
-docker exec keep cp /src/tree.tar /in/ || fail "copy the tarball into the container"
+docker exec keep sh -c "cat /src/tree.tar >/in/tree.tar" || fail "copy the tarball into the container"
 
 hogs=""
 stop_hogs() { [ -z "$hogs" ] || kill $hogs 2>/dev/null; hogs=""; }
