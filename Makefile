@@ -27,9 +27,11 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser
 
 # Pure library: everything that is not the CLI entry point, the daemon loop or the agent.
-LIB_SRCS    = $(wildcard src/core/*.c src/host/*.c src/vm/*.c src/lib/*.c)
+# src/cli's pure files (the command table, generators, renderers) go in the library too.
+CLI_PURE    = src/cli/cmdtab.c src/cli/gen.c src/cli/doctor.c src/cli/progress.c
+LIB_SRCS    = $(wildcard src/core/*.c src/host/*.c src/vm/*.c src/lib/*.c) $(CLI_PURE)
 DAEMON_SRCS = $(wildcard src/daemon/*.c)
-CLI_SRCS    = $(wildcard src/cli/*.c)
+CLI_SRCS    = $(filter-out $(CLI_PURE),$(wildcard src/cli/*.c))
 AGENT_SRCS  = $(wildcard agent/*.c) src/core/proto.c src/core/cmdline.c
 
 LIB_OBJS    = $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS))
@@ -84,7 +86,12 @@ $(B)/bench/loadgen: bench/loadgen.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 
-harness: $(B)/tests/relay-harness $(B)/bench/loadgen
+FSW_OBJS = $(patsubst %.c,$(B)/obj/%.o,src/daemon/chan.c src/daemon/fswatch.c src/daemon/log.c)
+$(B)/tests/fswatch-harness: tests/harness/fswatch_harness.c $(FSW_OBJS) $(B)/libdlite.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(FSW_OBJS) $(B)/libdlite.a $(shell pkg-config --libs libevent)
+
+harness: $(B)/tests/relay-harness $(B)/tests/fswatch-harness $(B)/bench/loadgen
 
 image: $(B)/dlite-agent
 	image/build.sh $(B)
@@ -99,6 +106,12 @@ install: all
 	install -m 0755 $(B)/dlite $(DESTDIR)$(PREFIX)/bin/dlite
 	if [ -f $(B)/dlite-agent ]; then install -m 0755 $(B)/dlite-agent $(DESTDIR)$(PREFIX)/lib/dlite/dlite-agent; fi
 	if [ -d $(B)/os ]; then rm -rf $(DESTDIR)$(PREFIX)/lib/dlite/os && cp -RL $(B)/os $(DESTDIR)$(PREFIX)/lib/dlite/os; fi
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0644 contrib/man/dlite.1 $(DESTDIR)$(PREFIX)/share/man/man1/dlite.1
+	install -m 0644 contrib/completion/dlite.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/dlite
+	install -m 0644 contrib/completion/_dlite $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_dlite
+	install -m 0644 contrib/completion/dlite.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/dlite.fish
 
 # Debian package (build/deb/dlite_VERSION_ARCH.deb) from the built image
 deb: $(B)/os/manifest.json
@@ -118,8 +131,18 @@ dist:
 		mv $(B)/dlite.rb.tmp $(B)/dlite.rb && echo "$(B)/dlite.rb"; \
 	else echo "make dist: no OS image in $(B)/os, so no OS tarball and no Homebrew formula; run \`make image\` first"; fi
 
+# Completions and the man page from the command table (src/cli/cmdtab.c);
+# tests/unit/test_cmdtab.c fails when the committed copies differ.
+GEN_FILES = contrib/completion/dlite.bash contrib/completion/_dlite contrib/completion/dlite.fish contrib/man/dlite.1
+gen: $(B)/dlite
+	@mkdir -p contrib/completion contrib/man
+	$(B)/dlite __gen bash >contrib/completion/dlite.bash
+	$(B)/dlite __gen zsh >contrib/completion/_dlite
+	$(B)/dlite __gen fish >contrib/completion/dlite.fish
+	$(B)/dlite __gen man >contrib/man/dlite.1
+
 clean:
 	rm -rf $(B)/obj $(B)/tests $(B)/dlite $(B)/dlite-agent $(B)/libdlite.a
 
-.PHONY: all unit image e2e check install clean harness deb dist
+.PHONY: all unit image e2e check install clean harness deb dist gen
 -include $(LIB_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d) $(CLI_OBJS:.o=.d)

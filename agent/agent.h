@@ -117,6 +117,15 @@ struct http *http_get(const char *sock, const char *path, unsigned timeout_ms,
 		      http_fn fn, void *arg);
 void http_cancel(struct http *h);
 
+/* ---- fsev.c -------------------------------------------------------------- */
+
+/* One "fsevents" request line -> its reply line (proto.h). */
+void fsev_request(const char *line, char *out, size_t len);
+/* Serve an "fsevents" connection on fd with blocking I/O until EOF, then
+ * _exit: run in a child of its own (file system calls on the share may be
+ * slow or hang; the loop must not). */
+void fsev_serve(int fd) __attribute__((noreturn));
+
 /* ---- svc.c (PID 1 only) -------------------------------------------------- */
 
 void svc_signals_init(void); /* signalfd; also used by host mode */

@@ -502,6 +502,17 @@ static void open_target(struct conn *c)
 	int type = SOCK_STREAM;
 
 	switch (c->t.kind) {
+	case DL_TARGET_FSEVENTS:
+		/* file system calls on the share: in a child, never in the loop */
+		if (send_reply(c, DL_ST_OK, 0)) {
+			pid_t pid = fork();
+			if (pid == 0)
+				fsev_serve(c->a.fd);
+			if (pid < 0)
+				logmsg("fsevents: fork: %m");
+		}
+		conn_close(c);
+		return;
 	case DL_TARGET_CONTROL:
 		c->ctl = ctl_new(&c->a, ctl_close_cb, c);
 		if (!c->ctl || !send_reply(c, DL_ST_OK, 0)) {
@@ -713,6 +724,30 @@ static void conn_new(int fd, uint64_t src)
 	}
 }
 
+/* TCP keepalive on every accepted channel connection. The host reaches the
+ * agent through QEMU's user networking (libslirp), whose BSD TCP closes a
+ * connection the host side has half-closed (the docker CLI does so right
+ * after an exec/attach request) once the guest has sent nothing on it for
+ * TCP_MAXIDLE = 600 s, checked every 75 s: a quiet `docker exec` (an untar
+ * into the share) was cut after 600-675 s, and the CLI, reading the exit
+ * code of a command still running, exited 0 (bench/README.md, the 9p
+ * count). A probe every 60 s of silence is a segment from the guest, which
+ * resets slirp's idle time. On vsock the TCP options just fail. */
+#define KEEPALIVE_IDLE_S 60
+#define KEEPALIVE_INTVL_S 30
+#define KEEPALIVE_CNT 4
+
+static void keepalive_on(int fd)
+{
+	int one = 1, idle = KEEPALIVE_IDLE_S, intvl = KEEPALIVE_INTVL_S, cnt = KEEPALIVE_CNT;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0)
+		return;
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
 /* Out of fds, a level-triggered listener would spin: accept with a spare
  * fd kept for that and close at once (the client sees a plain close). */
 static int spare_fd = -1; /* reserved when the first listener opens */
@@ -755,6 +790,7 @@ static void on_accept(struct watch *w, uint32_t ev)
 			close(fd);
 			continue;
 		}
+		keepalive_on(fd);
 		conn_new(fd, src);
 	}
 }

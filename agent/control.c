@@ -140,7 +140,7 @@ struct http *http_get(const char *sock, const char *path, unsigned timeout_ms,
 
 /* ---- the line protocol ------------------------------------------------- */
 
-#define LINE_MAX_LEN 256
+#define LINE_MAX_LEN DL_FSEV_LINE_MAX /* "fsevents" lines carry paths */
 
 struct ctl {
 	struct watch *w;
@@ -148,10 +148,10 @@ struct ctl {
 	void *close_arg;
 	char in[LINE_MAX_LEN + 1];
 	size_t inlen;
-	char out[2048];
+	char out[8192];
 	size_t outlen;
 	struct http *probe; /* an outstanding "ready" */
-	bool eof, broken;
+	bool eof, broken, fsev;
 };
 
 struct ctl *ctl_new(struct watch *client, void (*close_fn)(void *), void *arg)
@@ -267,11 +267,29 @@ static void do_ready(struct ctl *c)
 		reply(c, "err out of memory");
 }
 
+void ctl_fsevents(struct ctl *c)
+{
+	c->fsev = true;
+}
+
 static void handle_line(struct ctl *c, const char *line)
 {
 	struct dl_ctl_req r;
 	struct timespec ts;
 
+	if (c->fsev) { /* the "fsevents" target: one path event per line */
+		char rep[64], buf[DL_FSEV_LINE_MAX + 1];
+		size_t n = strlen(line);
+		if (n && line[n - 1] == '\r')
+			n--;
+		if (n > DL_FSEV_LINE_MAX)
+			n = DL_FSEV_LINE_MAX;
+		memcpy(buf, line, n);
+		buf[n] = '\0';
+		fsev_request(buf, rep, sizeof(rep));
+		reply(c, "%s", rep);
+		return;
+	}
 	switch (dl_ctl_parse(line, &r)) {
 	case DL_CTL_PING:
 		reply(c, "ok pong");

@@ -24,8 +24,20 @@ AGENT=${DLITE_AGENT:-$B/dlite-agent}
 SUITE=trixie
 T0=$(date +%s)
 
-say() { printf '%s image: %s\n' "$(date +%T)" "$*"; }
-die() { printf 'image/build.sh: %s\n' "$*" >&2; exit 1; }
+# A step list like dlite's (src/cli/progress.c): each say() ends the step
+# before it with ✓ and its time; a failure marks the running step ✗.
+# Plain timestamped lines (the build runs for minutes, mostly under CI).
+if printf '%s' "${LC_ALL:-${LC_CTYPE:-${LANG:-}}}" | grep -qi 'utf-\?8'; then OK=✓ BAD=✗; else OK=ok BAD=FAILED; fi
+STEP="" STEP_T=0
+step_end() { # step_end SYMBOL
+	if [ -n "$STEP" ]; then
+		printf '%s image: %s %s  %s s\n' "$(date +%T)" "$1" "$STEP" "$(( $(date +%s) - STEP_T ))"
+	fi
+	STEP=""
+}
+say() { step_end "$OK"; STEP=$*; STEP_T=$(date +%s); printf '%s image: %s ...\n' "$(date +%T)" "$*"; }
+die() { step_end "$BAD"; printf 'image/build.sh: %s\n' "$*" >&2; exit 1; }
+trap 'if [ $? -ne 0 ]; then step_end "$BAD"; fi' EXIT
 
 [ "$(id -u)" = 0 ] || die "must run as root (mmdebstrap --mode=root, chroot); try: sudo make image"
 [ -x "$AGENT" ] || die "$AGENT missing: build it first (make $B/dlite-agent) or set DLITE_AGENT"
@@ -362,7 +374,8 @@ rm -f "$OUT/manifest.json"
 	  files: (split("\n") | map(select(length > 0) | split(" ") | { (.[0]): .[1] }) | add) }' \
 	> "$OUT/manifest.json"
 
-say "done in $(( $(date +%s) - T0 )) s"
+step_end "$OK"
+printf '%s image: done in %s s\n' "$(date +%T)" "$(( $(date +%s) - T0 ))"
 total=0
 for f in vmlinuz initrd root.erofs manifest.json; do
 	s=$(stat -c %s "$OUT/$f"); total=$((total + s))

@@ -33,6 +33,7 @@ make -s B="$B/deb-build" DESTDIR="$D/root" PREFIX=/usr install
 R=$D/root
 strip --remove-section=.comment --remove-section=.note "$R/usr/bin/dlite"
 strip --remove-section=.comment --remove-section=.note "$R/usr/lib/dlite/dlite-agent"
+gzip -9n "$R/usr/share/man/man1/dlite.1"
 install -d "$R/usr/lib/systemd/user" "$R/usr/share/doc/dlite" "$R/usr/share/lintian/overrides"
 install -m 0644 packaging/deb/dlite.service "$R/usr/lib/systemd/user/dlite.service"
 install -m 0644 packaging/deb/copyright "$R/usr/share/doc/dlite/copyright"

@@ -1,4 +1,4 @@
-/* The dlite command: one file per subcommand, one table (main.c). */
+/* The dlite command: one file per subcommand, one table (cmdtab.c). */
 #ifndef DLITE_CLI_H
 #define DLITE_CLI_H
 
@@ -17,18 +17,17 @@ struct dl_ctx {
 	const char *argv0;
 };
 
+/* A command's implementation; its help, flags and visibility are in the
+ * command table (cmdtab.c), which main.c dispatches from. */
 struct dl_cmd {
 	const char *name;
-	const char *usage; /* arguments, for the usage line */
-	const char *help;  /* one line */
-	bool hidden;
 	int (*exec)(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e);
 };
 
 #define CMD(n) extern const struct dl_cmd cmd_##n
 CMD(install); CMD(uninstall); CMD(start); CMD(stop); CMD(restart); CMD(status); CMD(ip);
 CMD(ssh); CMD(logs); CMD(update); CMD(rebuild); CMD(config); CMD(version); CMD(daemon);
-CMD(chan);
+CMD(chan); CMD(gen); CMD(env); CMD(ssh_config); CMD(doctor);
 CMD(helper);
 #undef CMD
 
@@ -61,6 +60,10 @@ double cli_now(void);
 int cli_create_disk(const char *path, int gib, const char *pubkey_path, struct dl_err *e);
 /* A control request whose reply is {"ok":true,...} (returned in *out when
  * out is not NULL) or {"ok":false,"error":"..."} (a failure). */
+/* context.c: `docker context use dlite`, remembering the previous one; and
+ * back to it (uninstall). */
+int cli_context_use(struct dl_ctx *ctx, struct dl_err *e);
+int cli_context_restore(struct dl_ctx *ctx, struct dl_err *e);
 struct json_t;
 int cli_request(struct dl_ctx *ctx, const char *req, int timeout_ms, struct json_t **out,
 		struct dl_err *e);

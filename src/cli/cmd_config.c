@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli/cmdtab.h"
 #include "osimage.h"
 
 static int exec_config(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
@@ -10,10 +11,7 @@ static int exec_config(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 	char val[1100];
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		printf("usage: dlite config get [KEY] | dlite config set KEY VALUE\nkeys:");
-		for (const char *const *k = dl_config_keys; *k; k++)
-			printf(" %s", *k);
-		printf("\n");
+		dl_cmd_usage(argc < 2 ? stderr : stdout, dl_cmdspec_find("config"));
 		return argc < 2 ? dl_fail(e, 0, "config needs get or set") : 0;
 	}
 	if (cli_load_config(ctx, e) < 0)
@@ -51,7 +49,15 @@ static int exec_config(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 static int exec_version(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
 	struct dl_manifest m;
+	struct dl_opts o;
+	int c;
 
+	if (dl_opts_init(&o, "version", e) < 0)
+		return -1;
+	if ((c = dl_opts_next(&o, argc, argv, e)) != -1)
+		return c == 'h' ? 0 : -1;
+	if (cli_no_args("version", argc, argv, optind, e) < 0)
+		return -1;
 	printf("dlite %s\n", DLITE_VERSION);
 	if (dl_manifest_read(ctx->paths.os_dir, &m, NULL) == 0)
 		printf("OS image %s (kernel %s, docker %s)\n", m.image_version, m.kernel_version,
@@ -59,9 +65,5 @@ static int exec_version(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 	return 0;
 }
 
-const struct dl_cmd cmd_config = {
-	.name = "config", .help = "get or set a setting", .exec = exec_config,
-};
-const struct dl_cmd cmd_version = {
-	.name = "version", .help = "print versions", .exec = exec_version,
-};
+const struct dl_cmd cmd_config = { .name = "config", .exec = exec_config };
+const struct dl_cmd cmd_version = { .name = "version", .exec = exec_version };

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli/cmdtab.h"
 #include "daemon/daemon.h"
 #include "daemon/guard.h"
 #include "daemon/log.h"
@@ -11,17 +12,18 @@ static int exec_daemon(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 {
 	struct dl_daemon_opts opts = { 0 };
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--idle"))
+	struct dl_opts o;
+	int c;
+
+	if (dl_opts_init(&o, "daemon", e) < 0)
+		return -1;
+	while ((c = dl_opts_next(&o, argc, argv, e)) != -1) {
+		if (c == 'I')
 			opts.idle = true;
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: dlite daemon [--idle]\n  runs in the foreground; --idle waits for "
-			       "`dlite start` instead of starting the VM\n");
-			return 0;
-		} else
-			return dl_fail(e, 0, "unknown argument %s; see `dlite daemon --help`", argv[i]);
+		else
+			return c == 'h' ? 0 : -1;
 	}
-	if (cli_load_config(ctx, e) < 0)
+	if (cli_no_args("daemon", argc, argv, optind, e) < 0 || cli_load_config(ctx, e) < 0)
 		return -1;
 	/* floods: daemon.log stays at most 2 x 8 MiB; every fd the system
 	 * lets us have (a systemd user unit's soft limit is 1,024) */
@@ -30,7 +32,4 @@ static int exec_daemon(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 	return dl_daemon_run(&ctx->paths, &ctx->cfg, &opts, e);
 }
 
-const struct dl_cmd cmd_daemon = {
-	.name = "daemon", .help = "run the daemon in the foreground (what autostart runs)",
-	.exec = exec_daemon,
-};
+const struct dl_cmd cmd_daemon = { .name = "daemon", .exec = exec_daemon };

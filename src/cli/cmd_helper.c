@@ -29,7 +29,4 @@ static int exec_helper(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 	return dl_privd_run((unsigned)uid, e);
 }
 
-const struct dl_cmd cmd_helper = {
-	.name = "helper", .help = "bridged mode's privileged helper (run by the service manager)",
-	.exec = exec_helper, .hidden = true,
-};
+const struct dl_cmd cmd_helper = { .name = "helper", .exec = exec_helper };

@@ -11,25 +11,14 @@
 
 #include "autostart.h"
 #include "cli.h"
+#include "cli/cmdtab.h"
+#include "cli/progress.h"
 #include "host/atomic.h"
 #include "helperunit.h"
 #include "osinstall.h"
 #include "sysfiles.h"
 
 #define FORMAT_MARKER "dlite, please format-me\n"
-
-static const char usage_text[] =
-	"usage: dlite install [-c CPUS] [-m MEM_GiB] [-d DISK_GiB] [-n HOSTNAME] [-S SHARE]\n"
-	"                     [-s SSH_PUBKEY] [-v VERSION | --os PATH|URL [--sha256 HEX]] [--socket PATH]\n"
-	"                     [--accel auto|kvm|hvf|tcg] [--engine qemu|hyperkit|vfkit]\n"
-	"                     [--network user|bridged] [--force] [--yes]\n"
-	"  -c  CPUs (2)       -m  memory in GiB (2)     -d  data disk in GiB (20, sparse)\n"
-	"  -n  host name (local.docker)                 -S  folder shared at the same path ($HOME;\n"
-	"                                                   \"\" for none)\n"
-	"  -s  ssh public key for `dlite ssh` (~/.ssh/id_ed25519.pub, id_rsa.pub, or a new key)\n"
-	"  -v  OS image version   --os  image folder or URL (default: the one built with dlite)\n"
-	"  --force  move a /var/run/docker.sock that is not dlite's aside (uninstall restores it)\n"
-	"  --sha256 HEX  the sha256 manifest.json must have: how a downloaded image is trusted\n";
 
 /* Write a new sparse disk: the marker and the key at offset 0, then the size. */
 int cli_create_disk(const char *path, int gib, const char *pubkey_path, struct dl_err *e)
@@ -187,18 +176,22 @@ static off_t disk_size(const char *path)
 	return stat(path, &st) == 0 ? st.st_size : -1;
 }
 
-static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
+/* The step list (progress.c): install_body begins steps, exec_install ends
+ * the last one as failed when the body fails. */
+static struct dl_prog prog;
+
+/* Host integration: failures are warnings; the step shows them. */
+static void step_result(int r, struct dl_err *e)
 {
-	static const struct option opts[] = {
-		{ "cpus", 1, 0, 'c' },	 { "memory", 1, 0, 'm' },  { "disk", 1, 0, 'd' },
-		{ "hostname", 1, 0, 'n' }, { "share", 1, 0, 'S' },   { "ssh-key", 1, 0, 's' },
-		{ "version", 1, 0, 'v' }, { "os", 1, 0, 'O' },	    { "socket", 1, 0, 'k' },
-		{ "accel", 1, 0, 'a' },	 { "engine", 1, 0, 'E' },  { "network", 1, 0, 'N' },
-		{ "yes", 0, 0, 'y' },	 { "help", 0, 0, 'h' },	    { "force", 0, 0, 'F' },
-		{ "sha256", 1, 0, 'P' }, { 0, 0, 0, 0 },
-	};
+	dl_prog_end(&prog, r < 0 ? DL_PROG_WARN : DL_PROG_OK, r < 0 ? e->msg : NULL);
+	if (r < 0 && prog.quiet)
+		fprintf(stderr, "dlite: warning: %s\n", e->msg);
+}
+
+static int install_body(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
+{
 	const char *ssh = NULL, *os = NULL, *version = NULL, *pin = NULL;
-	bool yes = false, force = false, existing;
+	bool yes = false, force = false, existing, use_context = false, quiet = false;
 	char buf[1200];
 	int c;
 
@@ -209,9 +202,10 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 		dl_config_defaults(&ctx->cfg, ctx->paths.user_home, ctx->paths.home);
 	}
 	int old_disk_gib = ctx->cfg.disk_gib;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":c:m:d:n:S:s:v:y", opts, NULL)) != -1) {
+	struct dl_opts o;
+	if (dl_opts_init(&o, "install", e) < 0)
+		return -1;
+	while ((c = dl_opts_next(&o, argc, argv, e)) != -1) {
 		switch (c) {
 		case 'c': if (cli_int("-c", optarg, &ctx->cfg.cpus, e) < 0) return -1; break;
 		case 'm': if (cli_int("-m", optarg, &ctx->cfg.memory_gib, e) < 0) return -1; break;
@@ -240,13 +234,12 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 			if (dl_config_set(&ctx->cfg, "network", optarg, e) < 0) return -1;
 			break;
 		case 'y': yes = true; break;
+		case 'C': use_context = true; break;
+		case 'q': quiet = true; break;
 		case 'F': force = true; break;
 		case 'P': if (os_check_pin(optarg, e) < 0) return -1; pin = optarg; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		case ':': return dl_fail(e, 0, "flag %s needs a value; see `dlite install --help`",
-					 argv[optind - 1]);
-		default: return dl_fail(e, 0, "unknown flag %s; see `dlite install --help`",
-					argv[optind - 1]);
+		case 'h': return 0;
+		default: return -1;
 		}
 	}
 	if (cli_no_args("install", argc, argv, optind, e) < 0)
@@ -291,6 +284,9 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 		return dl_fail(e, errno, "cannot create %s", ctx->paths.os_root);
 	if (pick_ssh_key(ctx, ssh, e) < 0)
 		return -1;
+	dl_prog_init(&prog, stderr, quiet);
+	dl_prog_current = &prog;
+	dl_prog_begin(&prog, "OS image from %s", src);
 
 	struct dl_manifest m;
 	char staged[1200];
@@ -302,6 +298,8 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 	snprintf(staged, sizeof(staged), "%s.new", ctx->paths.os_dir);
 	if (os_swap_in(staged, ctx->paths.os_dir, ctx->paths.os_prev, e) < 0)
 		return -1;
+	dl_prog_end(&prog, DL_PROG_OK, m.image_version);
+	dl_prog_begin(&prog, "Data disk %s (%d GiB, sparse)", ctx->paths.disk, ctx->cfg.disk_gib);
 
 	off_t sz = disk_size(ctx->paths.disk);
 	if (sz < 0) {
@@ -311,8 +309,10 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 		if (truncate(ctx->paths.disk, (off_t)ctx->cfg.disk_gib << 30) < 0)
 			return dl_fail(e, errno, "cannot grow %s", ctx->paths.disk);
 	}
+	dl_prog_begin(&prog, "Settings %s", ctx->paths.config);
 	if (cli_save_config(ctx, e) < 0)
 		return -1;
+	dl_prog_end(&prog, DL_PROG_OK, NULL);
 
 	/* the rest is host integration: failures are reported, not fatal */
 	const char *addr = "127.0.0.1";
@@ -322,14 +322,16 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 		vmaddr[strcspn(vmaddr, "/")] = '\0';
 		addr = vmaddr;
 	}
-	if (cli_hosts_edit(addr, ctx->cfg.hostname, e) < 0)
-		fprintf(stderr, "dlite: warning: %s\n", e->msg);
-	if (cli_autostart(ctx, true, e) < 0)
-		fprintf(stderr, "dlite: warning: %s\n", e->msg);
+	dl_prog_begin(&prog, "Hosts line %s %s", addr, ctx->cfg.hostname);
+	step_result(cli_hosts_edit(addr, ctx->cfg.hostname, e), e);
+	dl_prog_begin(&prog, "Autostart unit");
+	step_result(cli_autostart(ctx, true, e), e);
 	if (geteuid() == 0 && link_var_run(ctx, force, e) < 0)
 		fprintf(stderr, "dlite: warning: %s\n", e->msg);
 	if (cli_docker_context(ctx->cfg.socket, false) != 0)
 		fprintf(stderr, "dlite: note: no docker CLI found to create the \"dlite\" context\n");
+	else if (use_context && cli_context_use(ctx, e) < 0)
+		fprintf(stderr, "dlite: warning: %s\n", e->msg);
 	unsigned uid, gid;
 	cli_target_user(&uid, &gid);
 	if (bridged && (uid == 0 || cli_helper_unit(true, uid, e) < 0))
@@ -342,15 +344,21 @@ static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 		snprintf(buf, sizeof(buf), "%u:%u", uid, gid);
 		cli_run(argv2, true);
 	}
-	printf("dlite: installed in %s (OS image %s, %d CPUs, %d GiB memory, %d GiB sparse disk)\n"
+	if (!quiet)
+		printf("dlite: installed in %s (OS image %s, %d CPUs, %d GiB memory, %d GiB sparse disk)\n"
 	       "       run `dlite start`, then use docker as usual (socket %s)\n",
 	       ctx->paths.home, m.image_version, ctx->cfg.cpus, ctx->cfg.memory_gib,
 	       ctx->cfg.disk_gib, ctx->cfg.socket);
 	return 0;
 }
 
-const struct dl_cmd cmd_install = {
-	.name = "install",
-	.help = "create the VM: config, data disk, OS image, hosts line, autostart",
-	.exec = exec_install,
-};
+static int exec_install(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
+{
+	int r = install_body(ctx, argc, argv, e);
+	if (r < 0)
+		dl_prog_end(&prog, DL_PROG_FAIL, NULL);
+	dl_prog_current = NULL;
+	return r;
+}
+
+const struct dl_cmd cmd_install = { .name = "install", .exec = exec_install };

@@ -4,29 +4,47 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli/cmdtab.h"
+
+/* -f across rotation: daemon.log renamed to .1 (open the new one),
+ * console.log truncated (read on from its start). */
+static void follow_rotation(const char *path, int *fd)
+{
+	struct stat now, cur;
+	off_t at = lseek(*fd, 0, SEEK_CUR);
+
+	if (stat(path, &now) < 0 || fstat(*fd, &cur) < 0)
+		return;
+	if (now.st_dev != cur.st_dev || now.st_ino != cur.st_ino) {
+		int nfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (nfd >= 0) {
+			close(*fd);
+			*fd = nfd;
+		}
+	} else if (at > now.st_size) {
+		lseek(*fd, 0, SEEK_SET);
+	}
+}
 
 static int exec_logs(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
-	static const struct option opts[] = { { "follow", 0, 0, 'f' }, { "console", 0, 0, 'C' },
-					      { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+	struct dl_opts o;
 	int c, follow = 0, console = 0;
 	char buf[65536];
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+	if (dl_opts_init(&o, "logs", e) < 0)
+		return -1;
+	while ((c = dl_opts_next(&o, argc, argv, e)) != -1) {
 		if (c == 'f')
 			follow = 1;
 		else if (c == 'C')
 			console = 1;
-		else if (c == 'h') {
-			printf("usage: dlite logs [-f] [--console]\n");
-			return 0;
-		} else
-			return dl_fail(e, 0, "unknown flag %s; see `dlite logs --help`", argv[optind - 1]);
+		else
+			return c == 'h' ? 0 : -1;
 	}
 	if (cli_no_args("logs", argc, argv, optind, e) < 0)
 		return -1;
@@ -47,6 +65,7 @@ static int exec_logs(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e
 				break;
 			fflush(stdout);
 			usleep(200000);
+			follow_rotation(path, &fd);
 			continue;
 		}
 		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
@@ -56,7 +75,4 @@ static int exec_logs(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e
 	return 0;
 }
 
-const struct dl_cmd cmd_logs = {
-	.name = "logs", .help = "show the daemon's log (--console: the VM's console), -f to follow",
-	.exec = exec_logs,
-};
+const struct dl_cmd cmd_logs = { .name = "logs", .exec = exec_logs };

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli/cmdtab.h"
 #include "lib/chan.h"
 #include "host/atomic.h"
 
@@ -84,6 +85,10 @@ static int exec_chan(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e
 {
 	struct dl_chan_cfg cfg;
 
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		dl_cmd_usage(stdout, dl_cmdspec_find("chan"));
+		return 0;
+	}
 	if (argc != 2)
 		return dl_fail(e, 0, "usage: dlite chan TARGET (docker, control, tcp:PORT)");
 	if (cli_load_config(ctx, e) < 0 || cli_chan_cfg(ctx, &cfg, e) < 0)
@@ -101,7 +106,7 @@ static int exec_ssh(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 	char proxy[1300], known[1200], key[1100], self[1024], dir[1024];
 
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: dlite ssh [COMMAND...]\n");
+		dl_cmd_usage(stdout, dl_cmdspec_find("ssh"));
 		return 0;
 	}
 	if (cli_load_config(ctx, e) < 0)
@@ -138,11 +143,5 @@ static int exec_ssh(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 	return dl_fail(e, errno, "cannot run ssh; install openssh-client");
 }
 
-const struct dl_cmd cmd_ssh = {
-	.name = "ssh", .help = "open a shell (or run a command) in the VM as user docker",
-	.exec = exec_ssh,
-};
-const struct dl_cmd cmd_chan = {
-	.name = "chan", .help = "relay stdin/stdout to a channel target", .hidden = true,
-	.exec = exec_chan,
-};
+const struct dl_cmd cmd_ssh = { .name = "ssh", .exec = exec_ssh };
+const struct dl_cmd cmd_chan = { .name = "chan", .exec = exec_chan };

@@ -2,9 +2,13 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "cli/cmdtab.h"
 
 static json_t *get_status(struct dl_ctx *ctx, struct dl_err *e)
 {
@@ -21,20 +25,16 @@ static json_t *get_status(struct dl_ctx *ctx, struct dl_err *e)
 
 static int exec_status(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
-	static const struct option opts[] = { { "json", 0, 0, 'j' }, { "help", 0, 0, 'h' },
-					      { 0, 0, 0, 0 } };
+	struct dl_opts o;
 	int c, as_json = 0;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	if (dl_opts_init(&o, "status", e) < 0)
+		return -1;
+	while ((c = dl_opts_next(&o, argc, argv, e)) != -1) {
 		if (c == 'j')
 			as_json = 1;
-		else if (c == 'h') {
-			printf("usage: dlite status [--json]\n");
-			return 0;
-		} else
-			return dl_fail(e, 0, "unknown flag %s; see `dlite status --help`", argv[optind - 1]);
+		else
+			return c == 'h' ? 0 : -1;
 	}
 	if (cli_no_args("status", argc, argv, optind, e) < 0 || cli_load_config(ctx, e) < 0)
 		return -1;
@@ -49,15 +49,45 @@ static int exec_status(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 		json_decref(j);
 		return 0;
 	}
-	const char *k;
+	/* aligned; on a TTY (and without NO_COLOR) the keys dim, the state and
+	 * failures coloured */
+	const char *k, *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+	bool color = isatty(1) && !(nc && nc[0]) && term && strcmp(term, "dumb") != 0;
+	const char *dim = color ? "\033[2m" : "", *off = color ? "\033[0m" : "";
+	const char *red = color ? "\033[31m" : "";
 	json_t *v;
+	int w = 5;
+	json_object_foreach(j, k, v)
+		if ((int)strlen(k) > w)
+			w = (int)strlen(k);
 	json_object_foreach(j, k, v) {
+		const char *vc = "";
+		if (color && strcmp(k, "state") == 0) {
+			const char *sv = json_string_value(v);
+			vc = sv && !strcmp(sv, "running") ? "\033[32m" : sv && !strcmp(sv, "stopped") ? red
+												   : "\033[33m";
+		} else if (strcmp(k, "last_error") == 0)
+			vc = red;
 		if (json_is_string(v))
-			printf("%-16s %s\n", k, json_string_value(v));
+			printf("%s%-*s%s %s%s%s\n", dim, w, k, off, vc, json_string_value(v), vc[0] ? off : "");
 		else if (json_is_integer(v))
-			printf("%-16s %lld\n", k, (long long)json_integer_value(v));
+			printf("%s%-*s%s %lld\n", dim, w, k, off, (long long)json_integer_value(v));
 		else if (json_is_real(v))
-			printf("%-16s %.1f\n", k, json_real_value(v));
+			printf("%s%-*s%s %.1f\n", dim, w, k, off, json_real_value(v));
+		else if (json_is_object(v) && json_object_size(v)) {
+			/* boot_stamps: {"agent":1234,...} -> agent 1.2 s, ... */
+			const char *sk;
+			json_t *sv;
+			int first = 1;
+			printf("%s%-*s%s ", dim, w, k, off);
+			json_object_foreach(v, sk, sv) {
+				if (json_is_integer(sv))
+					printf("%s%s %.1f s", first ? "" : ", ", sk,
+					       (double)json_integer_value(sv) / 1000.0);
+				first = 0;
+			}
+			printf("\n");
+		}
 	}
 	json_t *ports = json_object_get(j, "ports");
 	size_t i;
@@ -65,18 +95,16 @@ static int exec_status(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 		/* "tcp:172.17.0.2:80" -> " (172.17.0.2:80)"; "tcp:8080": the
 		 * published port in the VM (docker-proxy) */
 		const char *t = json_string_value(json_object_get(v, "target"));
+		const char *err = json_string_value(json_object_get(v, "error"));
 		char via[80] = "";
 		if (t && strlen(t) > 4)
 			snprintf(via, sizeof(via), " (%s%s)", strchr(t + 4, ':') ? "" : "vm port ", t + 4);
-		printf("%-16s %s %s:%lld -> %s%s%s%s\n", i == 0 ? "ports" : "",
+		printf("%s%-*s%s %s %s:%lld -> %s%s%s%s%s%s\n", dim, w, i == 0 ? "ports" : "", off,
 		       json_string_value(json_object_get(v, "proto")),
 		       json_string_value(json_object_get(v, "host_ip")),
 		       (long long)json_integer_value(json_object_get(v, "host_port")),
-		       json_string_value(json_object_get(v, "container")), via,
-		       json_is_string(json_object_get(v, "error")) ? "  FAILED: " : "",
-		       json_is_string(json_object_get(v, "error"))
-			       ? json_string_value(json_object_get(v, "error"))
-			       : "");
+		       json_string_value(json_object_get(v, "container")), via, err ? red : "",
+		       err ? "  FAILED: " : "", err ? err : "", err ? off : "");
 	}
 	json_decref(j);
 	return 0;
@@ -84,7 +112,14 @@ static int exec_status(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 
 static int exec_ip(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
-	if (cli_no_args("ip", argc, argv, 1, e) < 0 || cli_load_config(ctx, e) < 0)
+	struct dl_opts o;
+	int c;
+
+	if (dl_opts_init(&o, "ip", e) < 0)
+		return -1;
+	if ((c = dl_opts_next(&o, argc, argv, e)) != -1)
+		return c == 'h' ? 0 : -1;
+	if (cli_no_args("ip", argc, argv, optind, e) < 0 || cli_load_config(ctx, e) < 0)
 		return -1;
 	json_t *j = get_status(ctx, e);
 	if (!j)
@@ -99,10 +134,5 @@ static int exec_ip(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 	return 0;
 }
 
-const struct dl_cmd cmd_status = {
-	.name = "status", .help = "state, pid, uptime, address, resources, versions, ports",
-	.exec = exec_status,
-};
-const struct dl_cmd cmd_ip = {
-	.name = "ip", .help = "print the address where the VM's ports are", .exec = exec_ip,
-};
+const struct dl_cmd cmd_status = { .name = "status", .exec = exec_status };
+const struct dl_cmd cmd_ip = { .name = "ip", .exec = exec_ip };

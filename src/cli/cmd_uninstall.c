@@ -7,6 +7,7 @@
 
 #include "autostart.h"
 #include "cli.h"
+#include "cli/cmdtab.h"
 #include "lib/nfs.h"
 #include "host/atomic.h"
 #include "helperunit.h"
@@ -21,18 +22,20 @@ static void rm(const char *path)
 
 static int exec_uninstall(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
-	int yes = 0;
+	int yes = 0, c;
 	char q[1300], path[4096], link[4096];
+	struct dl_opts o;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--yes") || !strcmp(argv[i], "-y"))
+	if (dl_opts_init(&o, "uninstall", e) < 0)
+		return -1;
+	while ((c = dl_opts_next(&o, argc, argv, e)) != -1) {
+		if (c == 'y')
 			yes = 1;
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: dlite uninstall [--yes]\n");
-			return 0;
-		} else
-			return dl_fail(e, 0, "unknown argument %s; see `dlite uninstall --help`", argv[i]);
+		else
+			return c == 'h' ? 0 : -1;
 	}
+	if (cli_no_args("uninstall", argc, argv, optind, e) < 0)
+		return -1;
 	if (access(ctx->paths.config, F_OK) < 0 && access(ctx->paths.home, F_OK) < 0)
 		return dl_fail(e, 0, "dlite is not installed in %s", ctx->paths.home);
 	if (cli_load_config(ctx, e) < 0)
@@ -49,6 +52,8 @@ static int exec_uninstall(struct dl_ctx *ctx, int argc, char **argv, struct dl_e
 		fprintf(stderr, "dlite: warning: %s\n", e->msg);
 	/* hyperkit's NFS export (the block between "# dlite begin/end") */
 	if (dl_nfs_unexport(e) < 0)
+		fprintf(stderr, "dlite: warning: %s\n", e->msg);
+	if (cli_context_restore(ctx, e) < 0)
 		fprintf(stderr, "dlite: warning: %s\n", e->msg);
 	cli_docker_context(ctx->cfg.socket, true);
 	if (dl_syspath(path, sizeof(path), "/var/run/docker.sock", NULL) == 0) {
@@ -99,7 +104,4 @@ static int exec_uninstall(struct dl_ctx *ctx, int argc, char **argv, struct dl_e
 	return 0;
 }
 
-const struct dl_cmd cmd_uninstall = {
-	.name = "uninstall", .help = "remove the VM, its disk and everything install added",
-	.exec = exec_uninstall,
-};
+const struct dl_cmd cmd_uninstall = { .name = "uninstall", .exec = exec_uninstall };

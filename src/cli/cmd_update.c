@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli/cmdtab.h"
+#include "cli/progress.h"
 #include "osinstall.h"
 
 static int require_stopped(struct dl_ctx *ctx, const char *cmd, struct dl_err *e)
@@ -27,27 +29,28 @@ static int require_stopped(struct dl_ctx *ctx, const char *cmd, struct dl_err *e
 	return 0;
 }
 
-static int exec_update(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
+static struct dl_prog prog; /* update's step list; exec_update ends it on failure */
+
+static int update_body(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
-	static const struct option opts[] = { { "version", 1, 0, 'v' }, { "os", 1, 0, 'O' },
-					      { "rollback", 0, 0, 'R' }, { "sha256", 1, 0, 'P' },
-					      { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+	struct dl_opts o;
+	bool quiet = false;
 	const char *version = NULL, *os = NULL, *pin = NULL;
 	int c, rollback = 0;
 	char src[4096], staged[1200];
 	struct dl_manifest m, old;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":v:h", opts, NULL)) != -1) {
+	if (dl_opts_init(&o, "update", e) < 0)
+		return -1;
+	while ((c = dl_opts_next(&o, argc, argv, e)) != -1) {
 		switch (c) {
 		case 'v': version = optarg; break;
 		case 'O': os = optarg; break;
 		case 'R': rollback = 1; break;
 		case 'P': pin = optarg; break;
-		case 'h': printf("usage: dlite update [-v VERSION | --os PATH|URL [--sha256 HEX] | --rollback]\n"); return 0;
-		case ':': return dl_fail(e, 0, "flag %s needs a value", argv[optind - 1]);
-		default: return dl_fail(e, 0, "unknown flag %s; see `dlite update --help`", argv[optind - 1]);
+		case 'q': quiet = true; break;
+		case 'h': return 0;
+		default: return -1;
 		}
 	}
 	if (cli_no_args("update", argc, argv, optind, e) < 0 || cli_load_config(ctx, e) < 0 ||
@@ -61,7 +64,10 @@ static int exec_update(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 	int lock cleanup_close = os_lock(ctx->paths.os_lock, e);
 	if (lock < 0)
 		return -1;
+	dl_prog_init(&prog, stderr, quiet);
+	dl_prog_current = &prog;
 	if (rollback) {
+		dl_prog_begin(&prog, "Rolling back to %s", ctx->paths.os_prev);
 		snprintf(staged, sizeof(staged), "%s.new", ctx->paths.os_dir);
 		if (dl_manifest_verify(ctx->paths.os_prev, &m, e) < 0)
 			return dl_err_wrap(e, "no previous OS image to roll back to");
@@ -70,11 +76,14 @@ static int exec_update(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 			return dl_fail(e, errno, "cannot stage %s", ctx->paths.os_prev);
 		if (os_swap_in(staged, ctx->paths.os_dir, ctx->paths.os_prev, e) < 0)
 			return -1;
-		printf("dlite: rolled back to OS image %s\n", m.image_version);
+		dl_prog_end(&prog, DL_PROG_OK, m.image_version);
+		if (!quiet)
+			printf("dlite: rolled back to OS image %s\n", m.image_version);
 		return 0;
 	}
 	if (os_source(os, version, src, sizeof(src), e) < 0)
 		return -1;
+	dl_prog_begin(&prog, "OS image from %s", src);
 	if (dl_manifest_read(ctx->paths.os_dir, &old, NULL) < 0)
 		snprintf(old.image_version, sizeof(old.image_version), "none");
 	if (os_stage(src, version, ctx->paths.os_dir, pin, &m, e) < 0)
@@ -82,26 +91,28 @@ static int exec_update(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 	snprintf(staged, sizeof(staged), "%s.new", ctx->paths.os_dir);
 	if (os_swap_in(staged, ctx->paths.os_dir, ctx->paths.os_prev, e) < 0)
 		return -1;
-	printf("dlite: OS image %s -> %s (data disk untouched; `dlite update --rollback` undoes)\n",
+	dl_prog_end(&prog, DL_PROG_OK, m.image_version);
+	if (!quiet)
+		printf("dlite: OS image %s -> %s (data disk untouched; `dlite update --rollback` undoes)\n",
 	       old.image_version, m.image_version);
 	return 0;
 }
 
 static int exec_rebuild(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
 {
-	int yes = 0;
+	int yes = 0, c;
 	char q[1300], tmp[1200];
+	struct dl_opts o;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--yes") || !strcmp(argv[i], "-y"))
+	if (dl_opts_init(&o, "rebuild", e) < 0)
+		return -1;
+	while ((c = dl_opts_next(&o, argc, argv, e)) != -1) {
+		if (c == 'y')
 			yes = 1;
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: dlite rebuild [--yes]\n");
-			return 0;
-		} else
-			return dl_fail(e, 0, "unknown argument %s; see `dlite rebuild --help`", argv[i]);
+		else
+			return c == 'h' ? 0 : -1;
 	}
-	if (cli_load_config(ctx, e) < 0 || require_stopped(ctx, "rebuild", e) < 0)
+	if (cli_no_args("rebuild", argc, argv, optind, e) < 0 || cli_load_config(ctx, e) < 0 || require_stopped(ctx, "rebuild", e) < 0)
 		return -1;
 	snprintf(q, sizeof(q), "Replace %s with a fresh empty %d GiB disk? All images, containers "
 			       "and volumes will be lost", ctx->paths.disk, ctx->cfg.disk_gib);
@@ -123,10 +134,14 @@ static int exec_rebuild(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 	return 0;
 }
 
-const struct dl_cmd cmd_update = {
-	.name = "update", .help = "swap the OS image (keeps the previous one and the data disk)",
-	.exec = exec_update,
-};
-const struct dl_cmd cmd_rebuild = {
-	.name = "rebuild", .help = "start over with a fresh empty data disk", .exec = exec_rebuild,
-};
+static int exec_update(struct dl_ctx *ctx, int argc, char **argv, struct dl_err *e)
+{
+	int r = update_body(ctx, argc, argv, e);
+	if (r < 0)
+		dl_prog_end(&prog, DL_PROG_FAIL, NULL);
+	dl_prog_current = NULL;
+	return r;
+}
+
+const struct dl_cmd cmd_update = { .name = "update", .exec = exec_update };
+const struct dl_cmd cmd_rebuild = { .name = "rebuild", .exec = exec_rebuild };

@@ -1,14 +1,17 @@
-/* dlite: the command table, dispatch with unambiguous prefixes, usage. */
+/* dlite: dispatch with unambiguous prefixes over the command table
+ * (cmdtab.c), usage. Each command's exec is in its own file. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli/cmdtab.h"
 
 static const struct dl_cmd *const commands[] = {
 	&cmd_install, &cmd_start,   &cmd_stop,	 &cmd_restart, &cmd_status,
 	&cmd_ip,      &cmd_ssh,	    &cmd_logs,	 &cmd_update,  &cmd_rebuild,
 	&cmd_config,  &cmd_uninstall, &cmd_version, &cmd_daemon,  &cmd_chan,    &cmd_helper,
+	&cmd_gen,     &cmd_env,	    &cmd_ssh_config, &cmd_doctor,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -16,32 +19,43 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: dlite COMMAND [ARGS]\n\n"
 		   "Runs Docker in a small Linux VM and makes it feel local.\n\ncommands:\n");
+	for (const struct dl_cmdspec *c = dl_cmdtab; c->name; c++)
+		if (!c->hidden)
+			fprintf(f, "  %-11s %s\n", c->name, c->help);
+	fprintf(f, "\nRun `dlite COMMAND --help` for a command's flags, `man dlite` for more.\n");
+}
+
+static const struct dl_cmd *exec_of(const char *name, struct dl_err *e)
+{
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (!commands[i]->hidden)
-			fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->help);
-	fprintf(f, "\nRun `dlite COMMAND --help` for a command's flags.\n");
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+	dl_fail(e, 0, "internal: command %s has no implementation", name);
+	return NULL;
 }
 
 static const struct dl_cmd *lookup(const char *name, struct dl_err *e)
 {
-	const struct dl_cmd *found = NULL;
+	const struct dl_cmdspec *found = NULL;
 	size_t len = strlen(name);
 
-	for (size_t i = 0; i < NCOMMANDS; i++) {
-		if (strcmp(commands[i]->name, name) == 0)
-			return commands[i];
-		if (len && strncmp(commands[i]->name, name, len) == 0 && !commands[i]->hidden) {
+	for (const struct dl_cmdspec *c = dl_cmdtab; c->name; c++) {
+		if (strcmp(c->name, name) == 0)
+			return exec_of(c->name, e);
+		if (len && strncmp(c->name, name, len) == 0 && !c->hidden) {
 			if (found) {
 				dl_fail(e, 0, "\"%s\" is ambiguous (%s, %s, ...); type more of it", name,
-					found->name, commands[i]->name);
+					found->name, c->name);
 				return NULL;
 			}
-			found = commands[i];
+			found = c;
 		}
 	}
-	if (!found)
+	if (!found) {
 		dl_fail(e, 0, "unknown command \"%s\"; run `dlite help` for the list", name);
-	return found;
+		return NULL;
+	}
+	return exec_of(found->name, e);
 }
 
 int main(int argc, char **argv)

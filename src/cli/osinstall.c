@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "cli/progress.h"
 #include "cli.h"
 #include "host/atomic.h"
 #include "osimage.h"
@@ -120,6 +121,11 @@ struct progress {
 static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ut, curl_off_t un)
 {
 	struct progress *pr = p;
+	if (dl_prog_current) { /* the command's step list (progress.c) */
+		dl_prog_bytes(dl_prog_current, (unsigned long long)dlnow,
+			      dltotal > 0 ? (unsigned long long)dltotal : 0);
+		return 0;
+	}
 	int pct = dltotal > 0 ? (int)(dlnow * 100 / dltotal) : -1;
 
 	if (!pr->tty || pct == pr->last)
@@ -165,9 +171,25 @@ static int load_curl(struct dl_err *e)
 	return 0;
 }
 
+struct sink {
+	FILE *f;
+	int err; /* errno of a failed write (disk full): the message says why */
+};
+
+static size_t on_data(char *p, size_t size, size_t n, void *arg)
+{
+	struct sink *k = arg;
+	errno = 0;
+	size_t w = fwrite(p, size, n, k->f);
+
+	if (w < n && !k->err)
+		k->err = errno ? errno : EIO;
+	return w * size;
+}
+
 static int fetch(const char *url, const char *dest, const char *name, struct dl_err *e)
 {
-	struct progress pr = { .name = name, .last = -2, .tty = isatty(2) };
+	struct progress pr = { .name = name, .last = -2, .tty = isatty(2) && !dl_prog_current };
 	char errbuf[CURL_ERROR_SIZE] = "";
 
 	if (load_curl(e) < 0)
@@ -189,7 +211,9 @@ static int fetch(const char *url, const char *dest, const char *name, struct dl_
 		return dl_fail(e, 0, "this libcurl is older than 7.85 and cannot be limited to "
 				     "https; update libcurl, or pass --os with a local folder");
 	}
-	lc.setopt(c, CURLOPT_WRITEDATA, f);
+	struct sink sink = { .f = f };
+	lc.setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	lc.setopt(c, CURLOPT_WRITEDATA, &sink);
 	lc.setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	lc.setopt(c, CURLOPT_FAILONERROR, 1L);
 	lc.setopt(c, CURLOPT_ERRORBUFFER, errbuf);
@@ -197,10 +221,16 @@ static int fetch(const char *url, const char *dest, const char *name, struct dl_
 	lc.setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 	lc.setopt(c, CURLOPT_XFERINFODATA, &pr);
 	lc.setopt(c, CURLOPT_CONNECTTIMEOUT, 20L);
+	if (dl_prog_current)
+		dl_prog_sub(dl_prog_current, name);
 	CURLcode rc = lc.perform(c);
 	lc.cleanup(c);
 	if (pr.tty)
 		fputc('\n', stderr);
+	if (rc == CURLE_WRITE_ERROR && sink.err) {
+		fclose(f);
+		return dl_fail(e, sink.err, "cannot write %s", dest);
+	}
 	if (rc == CURLE_OK && (fflush(f) != 0 || fsync(fileno(f)) < 0)) {
 		int err = errno;
 		fclose(f);
@@ -227,12 +257,26 @@ static int copy_file(const char *src, const char *dst, struct dl_err *e)
 		close(in);
 		return dl_fail(e, errno, "cannot create %s", dst);
 	}
-	while ((r = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)r) != r) {
-			r = -1;
-			break;
+	int err = 0;
+	while ((r = read(in, buf, sizeof(buf))) > 0) {
+		/* a short write (disk full) is followed by one that says why */
+		for (ssize_t off = 0, w; off < r; off += w) {
+			w = write(out, buf + off, (size_t)(r - off));
+			if (w < 0 && errno == EINTR) {
+				w = 0;
+				continue;
+			}
+			if (w <= 0) {
+				err = w < 0 ? errno : EIO;
+				r = -1;
+				break;
+			}
 		}
-	int err = errno;
+		if (r < 0)
+			break;
+	}
+	if (r < 0 && !err)
+		err = errno;
 	if (r == 0 && fsync(out) < 0)
 		r = -1, err = errno;
 	close(in);
@@ -277,6 +321,75 @@ static int check_pin(const char *path, const char *src, const char *pin, struct 
 	return 0;
 }
 
+#ifdef __APPLE__
+#define MTIME(st) ((st).st_mtimespec)
+#else
+#define MTIME(st) ((st).st_mtim)
+#endif
+
+/* "NAME SIZE MTIME_NS INODE\n" for every regular file of dir but .verified
+ * and vmlinux (extracted at the first boot), sorted by readdir order. */
+static char *os_stamp(const char *dir)
+{
+	char *out = NULL, path[4400];
+	size_t n = 0;
+	FILE *f = open_memstream(&out, &n);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct stat st;
+
+	if (!f || !d) {
+		if (f)
+			fclose(f);
+		if (d)
+			closedir(d);
+		free(out);
+		return NULL;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, "vmlinux") ||
+		    strstr(de->d_name, ".tmp."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			fprintf(f, "%s %lld %lld.%09ld %llu\n", de->d_name, (long long)st.st_size,
+				(long long)MTIME(st).tv_sec, (long)MTIME(st).tv_nsec,
+				(unsigned long long)st.st_ino);
+	}
+	closedir(d);
+	fclose(f);
+	return out;
+}
+
+static void os_stamp_write(const char *dir)
+{
+	char path[4400], *s = os_stamp(dir);
+
+	snprintf(path, sizeof(path), "%s/.verified", dir);
+	if (s)
+		dl_atomic_write(path, s, strlen(s), 0644, NULL);
+	free(s);
+}
+
+int os_check_installed(const char *dir, struct dl_err *e)
+{
+	char path[4400], *old = NULL, *now = os_stamp(dir);
+	size_t len = 0;
+	struct dl_manifest m;
+
+	snprintf(path, sizeof(path), "%s/.verified", dir);
+	int same = now && dl_read_file(path, &old, &len, 1 << 16, NULL) == 0 && !strcmp(old, now);
+	free(old);
+	free(now);
+	if (same)
+		return 0;
+	if (dl_manifest_verify(dir, &m, e) < 0)
+		return dl_err_wrap(e, "the installed OS image is damaged (run `dlite update --rollback`, "
+				      "or `dlite update` to install it again)");
+	os_stamp_write(dir);
+	return 0;
+}
+
 int os_install(const char *src, const char *dest, const char *pin, struct dl_manifest *m,
 	       struct dl_err *e)
 {
@@ -302,7 +415,8 @@ int os_install(const char *src, const char *dest, const char *pin, struct dl_man
 			base[bl - 1] = '\0';
 		snprintf(from, sizeof(from), "%s/manifest.json", base);
 		snprintf(path, sizeof(path), "%s/manifest.json", tmp);
-		fprintf(stderr, "dlite: downloading the OS image from %s\n", base);
+		if (!dl_prog_current)
+			fprintf(stderr, "dlite: downloading the OS image from %s\n", base);
 		if (fetch(from, path, "manifest", e) < 0 || check_pin(path, base, pin, e) < 0)
 			goto out;
 		if (dl_read_file(path, &text, &len, 1 << 20, e) < 0)
@@ -337,6 +451,7 @@ int os_install(const char *src, const char *dest, const char *pin, struct dl_man
 	}
 	if (dl_manifest_verify(tmp, m, e) < 0)
 		goto out;
+	os_stamp_write(tmp); /* renames keep what it records */
 	/* every file was fsync'd; now the folder's entries */
 	if (fsync_path(tmp, O_DIRECTORY) < 0) {
 		dl_fail(e, errno, "cannot sync %s", tmp);

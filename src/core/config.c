@@ -27,6 +27,7 @@ static const struct key keys[] = {
 	KS(socket),		KS(engine),		KS(accel),
 	KS(network),		KS(bridge_addr),	KS(bridge_host),
 	KI(dns_port, 1, 65535),	KS(virtiofsd),		KS(dns_domain),
+	KS(file_events),
 	KI(port_max_conns, 1, 1000000), KI(port_max_udp, 1, 1000000),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -34,7 +35,8 @@ static const struct key keys[] = {
 const char *const dl_config_keys[] = { "cpus", "memory_gib", "disk_gib", "hostname", "share",
 				       "ssh_key", "socket", "engine", "accel", "network",
 				       "bridge_addr", "bridge_host", "dns_port", "virtiofsd",
-				       "dns_domain", "port_max_conns", "port_max_udp", NULL };
+				       "dns_domain", "port_max_conns", "port_max_udp",
+				       "file_events", NULL };
 
 static const struct key *find_key(const char *name)
 {
@@ -62,6 +64,7 @@ void dl_config_defaults(struct dl_config *c, const char *home, const char *dlite
 	c->port_max_conns = 1024;
 	c->port_max_udp = 256;
 	snprintf(c->dns_domain, sizeof(c->dns_domain), "docker");
+	snprintf(c->file_events, sizeof(c->file_events), "on");
 }
 
 static int one_of(const char *v, const char *const *set)
@@ -105,6 +108,8 @@ int dl_config_validate(const struct dl_config *c, struct dl_err *e)
 	if (c->virtiofsd[0] && c->virtiofsd[0] != '/' && strcmp(c->virtiofsd, "none"))
 		return dl_fail(e, 0, "virtiofsd: \"%s\" must be an absolute path, \"none\" (9p), or "
 				     "empty (look for it)", c->virtiofsd);
+	if (strcmp(c->file_events, "on") && strcmp(c->file_events, "off"))
+		return dl_fail(e, 0, "file_events: \"%s\" is unknown; use on or off", c->file_events);
 	if (!one_of(c->engine, engines))
 		return dl_fail(e, 0, "engine: \"%s\" is unknown; use qemu, hyperkit or vfkit",
 			       c->engine);

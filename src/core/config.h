@@ -24,6 +24,7 @@ struct dl_config {
 	int port_max_conns;	/* TCP relays per published port (oldest idle closed beyond) */
 	int port_max_udp;	/* UDP client addresses per published port (idem) */
 	char dns_domain[DL_HOSTNAME_MAX + 1]; /* zone answered for containers: "docker" */
+	char file_events[4];	/* on | off: host edits of the share fire inotify events in the VM */
 };
 
 void dl_config_defaults(struct dl_config *c, const char *home, const char *dlite_home);

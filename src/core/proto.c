@@ -57,6 +57,10 @@ static int parse_addr_port(const char *s, struct dl_target *t)
 int dl_target_parse(const char *s, struct dl_target *t)
 {
 	memset(t, 0, sizeof(*t));
+	if (strcmp(s, "fsevents") == 0) {
+		t->kind = DL_TARGET_FSEVENTS;
+		return 0;
+	}
 	if (strcmp(s, "docker") == 0) {
 		t->kind = DL_TARGET_DOCKER;
 		return 0;
@@ -248,4 +252,91 @@ enum dl_ctl_kind dl_ctl_parse(const char *line, struct dl_ctl_req *r)
 	else
 		r->kind = DL_CTL_UNKNOWN;
 	return r->kind;
+}
+
+static const char fsev_letters[] = "cmdft"; /* bit i = letter i */
+
+/* Relative, no empty, "." or ".." component, no NUL. */
+static int clean_relpath(const char *p)
+{
+	if (!*p || *p == '/')
+		return -1;
+	for (const char *c = p; *c;) {
+		size_t n = strcspn(c, "/");
+		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return -1;
+		c += n;
+		if (*c == '/' && !*++c)
+			return -1; /* trailing slash */
+	}
+	return 0;
+}
+
+int dl_fsev_encode(char *buf, size_t len, unsigned kinds, const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	if (!(kinds & 31) || clean_relpath(path) < 0)
+		return -1;
+	for (int i = 0; i < 5; i++)
+		if (kinds & (1u << i)) {
+			if (o + 1 >= len)
+				return -1;
+			buf[o++] = fsev_letters[i];
+		}
+	if (o + 1 >= len)
+		return -1;
+	buf[o++] = ' ';
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || strchr("/._-~+@,", *p);
+		if (o + (plain ? 1 : 3) + 1 >= len)
+			return -1;
+		if (plain) {
+			buf[o++] = (char)*p;
+		} else {
+			buf[o++] = '%';
+			buf[o++] = hex[*p >> 4];
+			buf[o++] = hex[*p & 15];
+		}
+	}
+	buf[o++] = '\n';
+	buf[o] = '\0';
+	return (int)o;
+}
+
+int dl_fsev_decode(const char *line, unsigned *kinds, char *path, size_t len)
+{
+	const char *p = line;
+	size_t o = 0;
+
+	*kinds = 0;
+	for (; *p && *p != ' '; p++) {
+		const char *l = strchr(fsev_letters, *p);
+		if (!l)
+			return -1;
+		*kinds |= 1u << (l - fsev_letters);
+	}
+	if (!*kinds || *p++ != ' ')
+		return -1;
+	for (; *p; p++) {
+		int c = (unsigned char)*p;
+		if (c == '%') {
+			int hi = dl_hexval((uint8_t)p[1]), lo = hi < 0 ? -1 : dl_hexval((uint8_t)p[2]);
+			if (lo < 0 || (hi == 0 && lo == 0))
+				return -1;
+			c = hi << 4 | lo;
+			p += 2;
+		} else if (c <= ' ' || c == 127) {
+			return -1;
+		}
+		if (o + 1 >= len)
+			return -1;
+		path[o++] = (char)c;
+	}
+	if (len == 0)
+		return -1;
+	path[o] = '\0';
+	return clean_relpath(path);
 }

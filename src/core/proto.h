@@ -26,6 +26,17 @@
  *                   status          -> "ok key=value key=value ..."
  *                                      (caps=a,b: optional features)
  *                   poweroff        -> "ok", then a clean shutdown
+ *   "fsevents"    host edits of the shared folder (agents whose status says
+ *                 "caps=...,fsevents"): the daemon sends one line per changed
+ *                 path, "KINDS PATH\n" (dl_fsev_encode: KINDS letters c m d f t
+ *                 = created, modified, deleted, moved from, moved to, merged
+ *                 over a short window; PATH relative to the share's root,
+ *                 percent-encoded); the agent makes the guest kernel emit
+ *                 the events it safely can for that path (agent/fsev.c) and
+ *                 answers each line, in order, "ok DONE" with DONE letters
+ *                 m (the file's mtime was set to its own value: the host
+ *                 sees one IN_MODIFY) and w (the file was opened for writing
+ *                 and closed: the host sees one IN_CLOSE_WRITE), or "ok -".
  */
 #ifndef DLITE_PROTO_H
 #define DLITE_PROTO_H
@@ -47,6 +58,7 @@ enum dl_target_kind {
 	DL_TARGET_TCP,
 	DL_TARGET_UDP,
 	DL_TARGET_CONTROL,
+	DL_TARGET_FSEVENTS,
 };
 
 struct dl_target {
@@ -57,7 +69,7 @@ struct dl_target {
 };
 
 /* What this side's agent supports, listed in its status reply ("caps="). */
-#define DL_CAPS "addr"
+#define DL_CAPS "addr,fsevents"
 
 /* Reply status byte (reply[4]). */
 enum dl_status {
@@ -90,6 +102,24 @@ int dl_reply_parse(const uint8_t buf[DL_REPLY_LEN], int *err);
 /* Read the token file written by the host (exactly DL_TOKEN_LEN raw bytes,
  * or 64 hex characters with an optional newline). Returns 0 or -1. */
 int dl_token_parse(const uint8_t *data, size_t len, uint8_t token[DL_TOKEN_LEN]);
+
+/* ---- "fsevents" lines ---- */
+enum {
+	DL_FSEV_CREATE = 1,
+	DL_FSEV_MODIFY = 2,
+	DL_FSEV_DELETE = 4,
+	DL_FSEV_MOVED_FROM = 8,
+	DL_FSEV_MOVED_TO = 16,
+};
+#define DL_FSEV_LINE_MAX 4200 /* a PATH_MAX path, every byte encoded, + kinds */
+
+/* "KINDS PATH\n" into buf: returns its length, or -1 when it does not fit,
+ * kinds is empty or path is not a clean relative path (see below). */
+int dl_fsev_encode(char *buf, size_t len, unsigned kinds, const char *path);
+/* Parse one line (without its newline): 0 and *kinds, path (decoded), or
+ * -1 for unknown letters, bad encoding, or a path that is empty, absolute,
+ * has an empty, "." or ".." component, or does not fit. */
+int dl_fsev_decode(const char *line, unsigned *kinds, char *path, size_t len);
 
 /* 0..15 for a hex digit, -1 otherwise (also used by the agent to decode
  * percent-encoded kernel command line values). */

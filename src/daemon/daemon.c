@@ -27,6 +27,7 @@
 #include "daemon/clock.h"
 #include "daemon/console.h"
 #include "daemon/control.h"
+#include "daemon/fswatch.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/proxy.h"
@@ -87,6 +88,7 @@ int dl_daemon_run(const struct dl_paths *paths, const struct dl_config *cfg,
 	struct dl_chan_cfg chan = { 0 }; /* the one channel configuration */
 	struct dl_proxy *proxy = NULL;
 	struct dl_watch *watch = NULL;
+	struct dl_fswatch *fswatch = NULL;
 	struct dl_bridge *bridge = NULL;
 	struct dl_clock *clock = NULL;
 	struct dl_ctl *ctl = NULL;
@@ -120,7 +122,11 @@ int dl_daemon_run(const struct dl_paths *paths, const struct dl_config *cfg,
 		goto out;
 	}
 	dl_proxy_set_stall_cb(proxy, clock_kick, clock);
-	struct dl_super_deps deps = { proxy, watch, bridge, clock };
+	if (!(fswatch = dl_fswatch_new(d.base))) {
+		dl_fail(e, ENOMEM, "out of memory");
+		goto out;
+	}
+	struct dl_super_deps deps = { proxy, watch, bridge, clock, fswatch };
 	if (!(d.super = dl_super_new(d.base, paths, cfg, &chan, &deps))) {
 		dl_fail(e, ENOMEM, "supervisor");
 		goto out;
@@ -145,6 +151,8 @@ out:
 	dl_super_free(d.super);
 	dl_ctl_free(ctl);
 	dl_clock_free(clock);
+	if (fswatch)
+		dl_fswatch_free(fswatch);
 	dl_bridge_free(bridge);
 	if (watch)
 		dl_watch_free(watch);

@@ -415,6 +415,7 @@ size_t dl_ports_status(const struct dl_ports *ps, struct dl_port_status *out, si
 		out[n].ok = f->ok;
 		snprintf(out[n].error, sizeof(out[n].error), "%s", f->error);
 		out[n].conns = f->conns;
+		out[n].open = f->map.proto == IPPROTO_TCP ? f->ntcp : f->nudp;
 		dl_ports_fwd_target(f, out[n].target, sizeof(out[n].target));
 	}
 	return n;

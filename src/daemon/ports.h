@@ -33,6 +33,7 @@ struct dl_port_status {
 	int ok;                /* 1: forwarded; 0: failed (error says why) */
 	char error[160];
 	unsigned long conns;   /* TCP connections / UDP associations so far */
+	unsigned open;         /* ... open now */
 	char target[DL_TARGET_LEN]; /* where new connections go, on the channel */
 };
 

@@ -231,12 +231,14 @@ static int do_dns(const struct dl_priv_req *r, struct dl_err *e)
 	struct bridge_state *b = find(r->bridge, false);
 	char a[64], out[256];
 
-	if (r->verb == DL_PRIV_DNS_OFF)
-		return link_is(r->bridge, "") ? run_list(dl_resolved_revert_cmds(r->bridge, e), e) : 0;
+	bool resolved = dl_run_capture(CMD("resolvectl", "--no-pager", "status"), out, sizeof(out), DL_RUN_TIMEOUT_MS) == 0;
+	if (r->verb == DL_PRIV_DNS_OFF) /* resolved forgets a link's settings with the link */
+		return resolved && link_is(r->bridge, "") ?
+			run_list(dl_resolved_revert_cmds(r->bridge, e), e) : 0;
 	if (!b || memcmp(b->host, r->addr, 4) != 0)
 		return dl_fail(e, 0, "refused: the DNS server must be the host's address on %s",
 			       r->bridge);
-	if (dl_run_capture(CMD("resolvectl", "--no-pager", "status"), out, sizeof(out), DL_RUN_TIMEOUT_MS) != 0)
+	if (!resolved)
 		return dl_fail(e, 0, "no systemd-resolved on this host");
 	inet_ntop(AF_INET, r->addr, a, sizeof(a));
 	return run_list(dl_resolved_cmds(r->bridge, a, r->port, r->domain, e), e);

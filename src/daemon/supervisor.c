@@ -29,10 +29,13 @@
 #include "daemon/bridge.h"
 #include "daemon/clock.h"
 #include "daemon/engine.h"
+#include "daemon/fswatch.h"
 #include "daemon/log.h"
 #include "daemon/proxy.h"
 #include "daemon/super.h"
 #include "daemon/watch.h"
+#include "host/atomic.h"
+#include "vm/accel.h"
 #include "vm/virtiofsd.h"
 
 static const char *const state_names[] = { "stopped", "starting", "running", "stopping" };
@@ -215,6 +218,14 @@ static void became_ready(struct dl_super *s, const char *status)
 	dl_adopt_record(s);
 	dl_proxy_set_state(s->dep.proxy, 1, NULL);
 	dl_watch_start(s->dep.watch, s->chan);
+	if (s->dep.fswatch && s->share_fs != DL_SHARE_NONE && strcmp(s->cfg->file_events, "off") != 0) {
+		if (status && dl_caps_has(status, "fsevents"))
+			dl_fswatch_start(s->dep.fswatch, s->chan, s->cfg->share, s->paths->home,
+					 s->share_fs == DL_SHARE_9P);
+		else
+			dl_log(DL_LOG_INFO, "file events: this OS image's agent cannot take them "
+					    "(`dlite update` brings a newer one)");
+	}
 	dl_bridge_ready(s->dep.bridge, dl_watch_dns_port(s->dep.watch));
 	if (s->dep.clock)
 		dl_clock_start(s->dep.clock);
@@ -281,6 +292,8 @@ void dl_super_stop(struct dl_super *s, dl_super_done_fn fn, void *arg)
 	cancel_req(s);
 	flush_waiters(s->start_w, &s->nstart, false, "stopped before it was ready", 0);
 	dl_watch_stop(s->dep.watch);
+	if (s->dep.fswatch)
+		dl_fswatch_stop(s->dep.fswatch);
 	if (s->dep.clock)
 		dl_clock_stop(s->dep.clock);
 	dl_proxy_set_state(s->dep.proxy, 0, "stopping");
@@ -305,6 +318,8 @@ void dl_super_vm_exited(struct dl_super *s, int status)
 	os_unlock(s); /* an update may run before the restart; the restart waits for it */
 	dl_vfsd_stop(&s->vfsd); /* it exits by itself once QEMU is gone; make sure */
 	dl_watch_stop(s->dep.watch);
+	if (s->dep.fswatch)
+		dl_fswatch_stop(s->dep.fswatch);
 	if (s->dep.clock)
 		dl_clock_stop(s->dep.clock);
 	dl_bridge_down(s->dep.bridge);
@@ -431,6 +446,26 @@ bool dl_super_stopped(const struct dl_super *s)
 	return s->state == ST_STOPPED;
 }
 
+/* The agent's boot stamps so far, {"agent":1234,...} in ms of the guest's
+ * CLOCK_BOOTTIME, from its "dlite-stamp NAME MS" console lines: what
+ * `dlite start` shows as boot phases. */
+static json_t *boot_stamps(const struct dl_super *s)
+{
+	static const char *const names[] = { "agent", "root", "data", "network", "containerd",
+					     "dockerd" };
+	json_t *o = json_object();
+	char *text = NULL;
+	size_t len = 0;
+	long ms;
+
+	if (dl_read_file(s->paths->console_log, &text, &len, 64u << 20, NULL) == 0)
+		for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+			if (dl_console_stamp(text, len, names[i], &ms))
+				json_object_set_new(o, names[i], json_integer(ms));
+	free(text);
+	return o;
+}
+
 json_t *dl_super_status(struct dl_super *s)
 {
 	const struct dl_config *c = s->cfg;
@@ -456,6 +491,7 @@ json_t *dl_super_status(struct dl_super *s)
 	json_object_set_new(j, "channel", json_string(dl_chan_cfg_str(s->chan, chan, sizeof(chan))));
 	if (s->share_fs != DL_SHARE_NONE)
 		json_object_set_new(j, "share_fs", json_string(dl_sharefs_name(s->share_fs)));
+	json_object_set_new(j, "boot_stamps", boot_stamps(s));
 	if (s->state == ST_RUNNING) {
 		json_object_set_new(j, "uptime", json_integer((json_int_t)(dl_now() - s->t_ready)));
 		json_object_set_new(j, "boot_seconds", json_real(s->t_ready - s->t_start));

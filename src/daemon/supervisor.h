@@ -23,6 +23,7 @@ struct dl_proxy;
 struct dl_watch;
 struct dl_bridge;
 struct dl_clock;
+struct dl_fswatch;
 struct dl_super;
 
 /* What the supervisor drives when the VM comes and goes (owned by the
@@ -32,6 +33,7 @@ struct dl_super_deps {
 	struct dl_watch *watch;
 	struct dl_bridge *bridge;
 	struct dl_clock *clock;
+	struct dl_fswatch *fswatch; /* host edits of the share -> events in the VM */
 };
 
 /* chan: the one channel configuration, owned by the caller and shared by

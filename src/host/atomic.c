@@ -15,6 +15,9 @@
 
 /* Linux and macOS spell the xattr calls differently (macOS: position and
  * options arguments). */
+#ifndef ENOATTR
+#define ENOATTR ENODATA
+#endif
 #ifdef __APPLE__
 #define x_list(p, b, n) listxattr(p, b, n, 0)
 #define x_get(p, k, b, n) getxattr(p, k, b, n, 0, 0)
@@ -117,7 +120,7 @@ static int copy_xattrs(const char *src, int dst, const char *path, struct dl_err
 	names[n] = '\0';
 	for (char *k = names; k < names + n; k += strlen(k) + 1) {
 		ssize_t vn = x_get(src, k, NULL, 0);
-		if (vn < 0 && errno == ENODATA)
+		if (vn < 0 && (errno == ENODATA || errno == ENOATTR))
 			continue; /* removed meanwhile */
 		free(val);
 		val = vn >= 0 ? malloc((size_t)vn + 1) : NULL;

@@ -45,7 +45,7 @@ import_busybox() {
 	mkdir -p "$r/bin" "$r/tmp" "$r/etc"
 	cp /bin/busybox "$r/bin/busybox"
 	for c in sh echo cat ls sleep httpd nc wc md5sum sha256sum date hostname head tail \
-		touch mkdir rm mv stat id tr seq yes dd true false grep sed kill ps env uname test; do
+		touch mkdir rm mv stat find sync tar id tr seq yes dd true false grep sed kill ps env uname test; do
 		ln -sf busybox "$r/bin/$c"
 	done
 	echo 'root:x:0:0:root:/:/bin/sh' >"$r/etc/passwd"

@@ -28,8 +28,9 @@ trap 'cleanup; [ -n "$HELPER" ] && kill "$HELPER" 2>/dev/null; ip netns del "$NS
 nsx() { ip netns exec "$NS" "$@"; }
 nsx ip link set lo up
 # the host's "LAN" inside the namespace: docker networks must not shadow it
-nsx ip link add lan0 type dummy && nsx ip addr add 10.77.0.5/24 dev lan0 && nsx ip link set lan0 up ||
-	fail "dummy LAN"
+nsx ip link add lan0 type veth peer name lan1 && nsx ip addr add 10.77.0.5/24 dev lan0 &&
+	nsx ip link set lan1 up && nsx ip link set lan0 up ||
+	fail "a veth pair for the LAN"
 
 # `sudo dlite install --network bridged` (the user is SUDO_UID): DLITE_HOME is
 # the user's, and the helper's system unit is written (under the sysroot)

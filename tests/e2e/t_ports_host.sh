@@ -7,7 +7,8 @@
 # the other forwards carry on, removal closes the listener, re-adding works;
 # with the container's address known (caps=addr) the agent connects there
 # and not to the published port; without the capability (an older agent)
-# it falls back to the published port.
+# it falls back to the published port; caps per port evict the connection
+# or association idle the longest.
 # DLITE_TEST_AGENT=PROG runs PROG instead of build/dlite-agent (same args).
 . "$(dirname "$0")/hostlib.sh"
 
@@ -153,6 +154,32 @@ cmd "ports"
 ST=$(status)
 [ -z "$ST" ] || fail "mappings left after an empty set: $ST"
 ok "empty set closes everything"
+
+# Caps (port_max_conns, port_max_udp): 4 TCP connections and 3 UDP
+# associations per port; beyond, the one idle longest is closed and a
+# newcomer is served.
+cc -O2 -o "$T/flood" tests/e2e/flood.c || fail "build flood"
+open_of() { status | awk -v pr="$1" -v p="$2" '$2 == pr && $4 == p { for (i = 1; i <= NF; i++) if ($i ~ /^open=/) print substr($i, 6) }'; }
+cmd "caps 4 3"
+cmd "ports tcp:$HT:$GT udp:$HU:$GU"
+"$T/flood" tcp 127.0.0.1 $HT 12 4 > "$T/fl.out" 2>/dev/null &
+FLP=$!
+i=0; until [ "$(open_of tcp $HT)" = 4 ]; do i=$((i + 1)); [ $i -lt 50 ] || fail "tcp cap: $(open_of tcp $HT) open"; sleep 0.1; done
+sleep 0.5
+[ "$(open_of tcp $HT)" = 4 ] || fail "tcp cap: $(open_of tcp $HT) open, want 4"
+out=$("$L" rr --tcp $HT --n 5) || fail "a newcomer beyond the tcp cap: $out"
+wait $FLP
+grep -q "drops=[1-9]" "$T/fl.out" || fail "no silent connection was closed: $(cat "$T/fl.out")"
+grep -q "port_max_conns); closed the one idle longest" "$T/h.err" || fail "no log line for the tcp cap"
+ok "tcp cap 4: 12 silent connections, 4 kept, the newest served ($(cat "$T/fl.out"))"
+"$T/flood" udp 127.0.0.1 $HU 10 >/dev/null || fail "udp flood"
+i=0; until [ "$(open_of udp $HU)" = 3 ]; do i=$((i + 1)); [ $i -lt 50 ] || fail "udp cap: $(open_of udp $HU) open"; sleep 0.1; done
+out=$("$L" udp --udp $HU --n 20) || fail "a newcomer beyond the udp cap: $out"
+[ "$(open_of udp $HU)" -le 3 ] || fail "udp cap: $(open_of udp $HU) open"
+[ "$(grep -c "closed the one idle longest" "$T/h.err")" -le 3 ] || fail "cap warnings not rate-limited"
+ok "udp cap 3: 10 source ports, 3 kept, the newest served: $out"
+cmd "caps 1024 256"
+cmd "ports"
 
 # Straight to the container: the agent says caps=addr, so a mapping that
 # knows its container's address goes there. Nothing listens on the published

@@ -3,7 +3,7 @@
 # an image: os/current is a complete image at every instant (the old or the
 # new one, every file matching its manifest), and the next update completes.
 # Also `update --rollback` cut at each step.
-. "$(dirname "$0")/../e2e/lib.sh"
+. "$(dirname "$0")/host-lib.sh"
 need_image
 cc -shared -fPIC -o "$T/crashat.so" "$ROOT/tests/faults/crashat.c" -ldl || fail "build the shim"
 

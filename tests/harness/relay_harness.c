@@ -13,8 +13,9 @@
  * Prints "ready" once listening.  Reads commands on stdin, one a line:
  *   up | down [WHY]          dl_proxy_set_state
  *   ports [SPEC...]          dl_ports_set with exactly these mappings
+ *   caps TCP UDP             dl_ports_set_caps (connections, associations per port)
  *   status                   one line per mapping:
- *                            "port PROTO IP HOSTPORT GUESTPORT ok|failed ERROR"
+ *                            "port PROTO IP HOSTPORT GUESTPORT ok|failed ERROR open=N"
  *                            then "end"
  *   stats                    "stats active=N total=N refused=N relays=N pooled=N"
  *   quit
@@ -93,9 +94,9 @@ static void cmd_status(void)
 	struct dl_port_status st[256];
 	size_t n = dl_ports_status(ports, st, 256);
 	for (size_t i = 0; i < n && i < 256; i++)
-		printf("port %s %s %u %u %s %s\n", st[i].map.proto == IPPROTO_TCP ? "tcp" : "udp",
+		printf("port %s %s %u %u %s %s open=%u\n", st[i].map.proto == IPPROTO_TCP ? "tcp" : "udp",
 		       st[i].map.host_ip[0] ? st[i].map.host_ip : "*", st[i].map.host_port,
-		       st[i].map.guest_port, st[i].ok ? "ok" : "failed", st[i].error);
+		       st[i].map.guest_port, st[i].ok ? "ok" : "failed", st[i].error, st[i].open);
 	printf("caps addr=%d\n", ports_cfg.addr_targets);
 	printf("end\n");
 }
@@ -122,6 +123,12 @@ static void command(char *line)
 			if (parse_portspec(t, &maps[n]) == 0)
 				n++;
 		printf("ok failed=%d\n", dl_ports_set(ports, maps, n));
+	} else if (!strcmp(line, "caps")) {
+		unsigned tcp = 0, udp = 0;
+		if (args)
+			sscanf(args, "%u %u", &tcp, &udp);
+		dl_ports_set_caps(ports, tcp, udp);
+		printf("ok\n");
 	} else if (!strcmp(line, "status")) {
 		cmd_status();
 	} else if (!strcmp(line, "stats")) {

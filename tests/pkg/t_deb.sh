@@ -21,7 +21,9 @@ lint=$(lintian --fail-on error,warning "$deb" 2>&1 | grep -v '^running with root
 ok "lintian: clean"
 dpkg-deb -c "$deb" >"$T/contents"
 for f in usr/bin/dlite usr/lib/dlite/dlite-agent usr/lib/dlite/os/manifest.json usr/lib/dlite/os/root.erofs \
-	usr/lib/systemd/user/dlite.service usr/share/doc/dlite/copyright; do
+	usr/lib/systemd/user/dlite.service usr/share/doc/dlite/copyright usr/share/man/man1/dlite.1.gz \
+	usr/share/bash-completion/completions/dlite usr/share/zsh/vendor-completions/_dlite \
+	usr/share/fish/vendor_completions.d/dlite.fish; do
 	grep -q " \./$f\$" "$T/contents" || fail "package lacks $f"
 done
 remove_pkg() { DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq dlite >/dev/null 2>&1; }
@@ -29,6 +31,7 @@ trap 'remove_pkg; cleanup' EXIT
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$deb" >"$T/apt.log" 2>&1 || { cat "$T/apt.log"; fail "apt-get install $deb"; }
 [ -x /usr/bin/dlite ] || fail "/usr/bin/dlite not installed"
 ok "apt installed it: $(/usr/bin/dlite version)"
+man -w dlite >/dev/null 2>&1 || [ ! -x /usr/bin/man ] || fail "man dlite: no page found after install"
 cd /tmp || fail "cd /tmp"
 "$DLITE" install -d 8 -m 2 -c 2 -S "$T" --yes || fail "installed dlite: install (finding /usr/lib/dlite/os)"
 "$DLITE" start || fail "installed dlite: start"
@@ -40,7 +43,8 @@ ok "docker run through the packaged dlite: $out"
 "$DLITE" uninstall --yes || fail "installed dlite: uninstall"
 [ ! -e "$DLITE_HOME/disk.img" ] || fail "uninstall left $DLITE_HOME/disk.img"
 remove_pkg || fail "apt-get purge dlite"
-for f in /usr/bin/dlite /usr/lib/dlite /usr/share/doc/dlite /usr/lib/systemd/user/dlite.service; do
+for f in /usr/bin/dlite /usr/lib/dlite /usr/share/doc/dlite /usr/lib/systemd/user/dlite.service \
+	/usr/share/man/man1/dlite.1.gz /usr/share/bash-completion/completions/dlite; do
 	[ ! -e "$f" ] || fail "purging the package left $f"
 done
 ok "purged: nothing left"
