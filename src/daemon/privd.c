@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <linux/if.h>
@@ -79,11 +80,47 @@ static int run(const char *const *argv, struct dl_err *e)
 	return rc ? -1 : 0;
 }
 
+/* An ip(8) listing, lines kept (dl_run_capture joins them); fails closed
+ * when the program fails or the listing does not fit. */
 static int listing(const char *const *argv, char *buf, struct dl_err *e)
 {
-	if (dl_run_capture(argv, buf, LISTING) != 0 || strlen(buf) >= LISTING - 1)
-		return dl_fail(e, 0, "cannot list the host's routes and addresses (%s %s)", argv[0],
-			       argv[2]);
+	int p[2], st = 0;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return dl_fail(e, errno, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]), close(p[1]);
+		return dl_fail(e, errno, "fork");
+	}
+	if (pid == 0) {
+		dup2(p[1], 1);
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 2);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	for (;;) {
+		ssize_t r = read(p[0], buf + len, LISTING - 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		if (len == LISTING - 1)
+			break;
+	}
+	close(p[0]);
+	buf[len] = '\0';
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (len == LISTING - 1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return dl_fail(e, 0, "cannot list the host's routes and addresses (%s %s %s)", argv[0],
+			       argv[1], argv[2]);
 	return 0;
 }
 
