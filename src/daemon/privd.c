@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <linux/if.h>
@@ -79,11 +80,14 @@ static int run(const char *const *argv, struct dl_err *e)
 	return rc ? -1 : 0;
 }
 
+/* An ip(8) listing, lines kept (dl_run_capture joins them); fails closed
+ * when the program fails or the listing does not fit. */
 static int listing(const char *const *argv, char *buf, struct dl_err *e)
 {
-	if (dl_run_capture(argv, buf, LISTING, DL_RUN_TIMEOUT_MS) != 0 || strlen(buf) >= LISTING - 1)
-		return dl_fail(e, 0, "cannot list the host's routes and addresses (%s %s)", argv[0],
-			       argv[2]);
+	if (dl_run_output(argv, buf, LISTING, DL_RUN_TIMEOUT_MS, DL_RUN_LINES) != 0 ||
+	    strlen(buf) >= LISTING - 1)
+		return dl_fail(e, 0, "cannot list the host's routes and addresses (%s %s %s)", argv[0],
+			       argv[1], argv[2]);
 	return 0;
 }
 

@@ -41,7 +41,7 @@ static long ms_left(const struct timespec *deadline)
 	return (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
 }
 
-int dl_run_capture(const char *const *argv, char *out, size_t outlen, int timeout_ms)
+int dl_run_output(const char *const *argv, char *out, size_t outlen, int timeout_ms, unsigned flags)
 {
 	struct timespec deadline;
 	int timed_out = 0;
@@ -65,6 +65,11 @@ int dl_run_capture(const char *const *argv, char *out, size_t outlen, int timeou
 	}
 	if (pid == 0) {
 		dl_child_setup(p[1], 0);
+		if (flags & DL_RUN_LINES) { /* stdout alone, as it is */
+			int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+			if (null >= 0)
+				dup2(null, 2);
+		}
 		execvp(argv[0], (char *const *)argv);
 		if (!strchr(argv[0], '/')) {
 			static const char *const dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", "/bin" };
@@ -104,7 +109,9 @@ int dl_run_capture(const char *const *argv, char *out, size_t outlen, int timeou
 			len += (size_t)r;
 	}
 	close(p[0]);
-	if (outlen) {
+	if (outlen && (flags & DL_RUN_LINES)) {
+		out[len] = '\0';
+	} else if (outlen) {
 		out[len] = '\0';
 		while (len && (out[len - 1] == '\n' || out[len - 1] == ' '))
 			out[--len] = '\0';
@@ -123,4 +130,9 @@ int dl_run_capture(const char *const *argv, char *out, size_t outlen, int timeou
 		return 124;
 	}
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int dl_run_capture(const char *const *argv, char *out, size_t outlen, int timeout_ms)
+{
+	return dl_run_output(argv, out, outlen, timeout_ms, 0);
 }

@@ -12,6 +12,10 @@
  * timeout_ms (> 0): it is then killed (SIGKILL) and out says so.  Blocks the
  * caller for at most timeout_ms. */
 int dl_run_capture(const char *const *argv, char *out, size_t outlen, int timeout_ms);
+/* The same with flags: DL_RUN_LINES captures stdout alone (stderr to
+ * /dev/null) and keeps it as it is, lines and all (listings to parse). */
+#define DL_RUN_LINES 1u
+int dl_run_output(const char *const *argv, char *out, size_t outlen, int timeout_ms, unsigned flags);
 /* What the daemon gives ip, resolvectl and the like: a D-Bus call can hang
  * for 25 s. */
 #define DL_RUN_TIMEOUT_MS 3000
