@@ -6,8 +6,8 @@
 # over 9p only because the agent holds folders open); 10,000 host
 # appends in a burst arrive merged, the file's last state is right and its
 # mtime never goes back; once quiet, no further events come (no echo of the
-# agent's own operations).  9p by default; FS=virtiofs with DLITE_VIRTIOFSD
-# runs the same over virtiofs.
+# agent's own operations).  virtiofs when a virtiofsd is at hand, else 9p;
+# FS=9p|virtiofs forces one.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 # virtiofs when a virtiofsd is at hand (DLITE_VIRTIOFSD, or the one
