@@ -65,6 +65,30 @@ grep -E "outside|fifo|link" "$D/w.log" && fail "events outside the share or on a
 [ "$(stat -c '%y %z' "$D/outside/x")" = "$before_x" ] || fail "a file outside the share was touched"
 ok "bytes and mtime unchanged, nothing outside the share touched"
 
+# ---- as a 9p share: folders held open by the connection's child ----
+P2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+DLITE_AGENT_SHARE=$S DLITE_AGENT_SHAREFS=9p "$A" --serve --listen 127.0.0.1:$P2 \
+	--token-file "$D/token" 2>"$D/agent9p.log" &
+A9=$!
+PIDS="$PIDS $A9"
+n=0
+until grep -q serving "$D/agent9p.log"; do
+	n=$((n + 1)); [ $n -lt 100 ] || fail "9p agent did not start"
+	sleep 0.1
+done
+(printf 'c sub\nm sub/g\n'; sleep 3) | "$A" --connect 127.0.0.1:$P2 --token-file "$D/token" fsevents >"$D/r9p" &
+C9=$!
+n=0
+until [ "$(wc -l <"$D/r9p")" -ge 2 ]; do
+	n=$((n + 1)); [ $n -lt 100 ] || fail "no 9p replies: $(cat "$D/r9p")"
+	sleep 0.1
+done
+[ "$(tr '\n' ' ' <"$D/r9p")" = "ok - ok mw " ] || fail "9p replies: $(cat "$D/r9p")"
+held=$(for c in $(pgrep -P $A9); do ls -l /proc/$c/fd; done | grep -c -- "-> $S/sub\$")
+[ "$held" = 1 ] || fail "the 9p child does not hold sub open ($held)"
+wait $C9
+ok "9p: a folder announced is held open by the connection's child"
+
 # ---- with the daemon's side ----
 H=${FSWATCH_HARNESS:-$PWD/build/tests/fswatch-harness}
 make -s "$H" >/dev/null || fail "cannot build $H"
