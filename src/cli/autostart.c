@@ -12,27 +12,6 @@
 #include "host/systemd.h"
 #include "sysfiles.h"
 
-static int mkdirs(char *path)
-{
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		int r = mkdir(path, 0755);
-		*p = '/';
-		if (r < 0 && errno != EEXIST)
-			return -1;
-	}
-	return 0;
-}
-
-/* Run a command built by src/host; a missing program is not an error. */
-static void run_cmd(char **argv)
-{
-	if (argv)
-		cli_run(argv, true);
-	dl_cmd_free(argv);
-}
 
 int cli_autostart(struct dl_ctx *ctx, bool install, struct dl_err *e)
 {
@@ -58,11 +37,11 @@ int cli_autostart(struct dl_ctx *ctx, bool install, struct dl_err *e)
 	if (!install) {
 #ifdef __APPLE__
 		if (live)
-			run_cmd(dl_launchctl_bootout(getuid()));
+			cli_run_cmd(dl_launchctl_bootout(getuid()));
 #else
 		if (live) {
-			run_cmd(dl_systemctl_user("disable"));
-			run_cmd(dl_systemctl_user("daemon-reload"));
+			cli_run_cmd(dl_systemctl_user("disable"));
+			cli_run_cmd(dl_systemctl_user("daemon-reload"));
 		}
 #endif
 		if (unlink(path) < 0 && errno != ENOENT)
@@ -76,20 +55,14 @@ int cli_autostart(struct dl_ctx *ctx, bool install, struct dl_err *e)
 #endif
 	if (!text)
 		return -1;
-	if (mkdirs(path) < 0) {
-		free(text);
-		return dl_fail(e, errno, "cannot create the folder of %s", path);
-	}
-	int r = dl_atomic_write(path, text, strlen(text), 0644, e);
-	free(text);
-	if (r < 0)
+	if (cli_write_unit(path, text, e) < 0)
 		return -1;
 	if (live) {
 #ifdef __APPLE__
-		run_cmd(dl_launchctl_bootstrap(getuid(), path));
+		cli_run_cmd(dl_launchctl_bootstrap(getuid(), path));
 #else
-		run_cmd(dl_systemctl_user("daemon-reload"));
-		run_cmd(dl_systemctl_user("enable"));
+		cli_run_cmd(dl_systemctl_user("daemon-reload"));
+		cli_run_cmd(dl_systemctl_user("enable"));
 #endif
 	}
 	return 0;

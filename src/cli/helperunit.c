@@ -53,12 +53,6 @@ int cli_helper_check_exe(struct dl_err *e)
 	return 0;
 }
 
-static void run_cmd(char **argv)
-{
-	if (argv)
-		cli_run(argv, true);
-	dl_cmd_free(argv);
-}
 
 int cli_helper_unit(bool install, unsigned uid, struct dl_err *e)
 {
@@ -78,16 +72,16 @@ int cli_helper_unit(bool install, unsigned uid, struct dl_err *e)
 			return 0;
 		if (live) {
 #ifdef __APPLE__
-			run_cmd(dl_launchctl_helper("bootout", uid, NULL));
+			cli_run_cmd(dl_launchctl_helper("bootout", uid, NULL));
 #else
-			run_cmd(dl_systemctl_helper("disable", uid));
+			cli_run_cmd(dl_systemctl_helper("disable", uid));
 #endif
 		}
 		if (unlink(path) < 0)
 			return dl_fail(e, errno, "cannot remove %s", path);
 #ifndef __APPLE__
 		if (live)
-			run_cmd(dl_systemctl_helper("daemon-reload", uid));
+			cli_run_cmd(dl_systemctl_helper("daemon-reload", uid));
 #endif
 		return 0;
 	}
@@ -100,28 +94,14 @@ int cli_helper_unit(bool install, unsigned uid, struct dl_err *e)
 #endif
 	if (!text)
 		return -1;
-	char *slash = strrchr(path, '/');
-	*slash = '\0';
-	char mk[4200];
-	snprintf(mk, sizeof(mk), "%s", path);
-	for (char *p = mk + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(mk, 0755);
-			*p = '/';
-		}
-	mkdir(mk, 0755);
-	*slash = '/';
-	int r = dl_atomic_write(path, text, strlen(text), 0644, e);
-	free(text);
-	if (r < 0)
+	if (cli_write_unit(path, text, e) < 0)
 		return -1;
 	if (live) {
 #ifdef __APPLE__
-		run_cmd(dl_launchctl_helper("bootstrap", uid, path));
+		cli_run_cmd(dl_launchctl_helper("bootstrap", uid, path));
 #else
-		run_cmd(dl_systemctl_helper("daemon-reload", uid));
-		run_cmd(dl_systemctl_helper("enable", uid));
+		cli_run_cmd(dl_systemctl_helper("daemon-reload", uid));
+		cli_run_cmd(dl_systemctl_helper("enable", uid));
 #endif
 	}
 	return 0;

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "host/atomic.h"
+#include "host/cmd.h"
 #include "host/hosts.h"
 #include "sysfiles.h"
 
@@ -84,4 +85,35 @@ int cli_docker_context(const char *socket, bool remove)
 		return 0;
 	char *update[] = { "docker", "context", "update", "dlite", "--docker", host, NULL };
 	return cli_run(update, true);
+}
+
+void cli_run_cmd(char **argv)
+{
+	if (argv)
+		cli_run(argv, true);
+	dl_cmd_free(argv);
+}
+
+int cli_write_unit(const char *path, char *text, struct dl_err *e)
+{
+	char dir[4200];
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
+		free(text);
+		return dl_fail(e, ENAMETOOLONG, "unit path %.200s is too long", path);
+	}
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		int r = mkdir(dir, 0755);
+		*p = '/';
+		if (r < 0 && errno != EEXIST) {
+			free(text);
+			return dl_fail(e, errno, "cannot create the folder of %s", path);
+		}
+	}
+	int r = dl_atomic_write(path, text, strlen(text), 0644, e);
+	free(text);
+	return r;
 }
