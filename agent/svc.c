@@ -248,12 +248,14 @@ static void on_version(void *arg, int status, const char *body)
  * exists once dockerd is up and survives dockerd restarts). */
 static void allow_bridged_forwarding(void)
 {
-	const char *b = cmdline_get("bridged"), *gw = cmdline_get("gw");
+	/* cmdline_get() answers in one static buffer: one key at a time */
+	const char *b = cmdline_get("bridged");
 	char nic[32], src[64];
 	struct in_addr a;
 
 	if (!b || strcmp(b, "1") != 0 || !net_ifname()[0])
 		return;
+	const char *gw = cmdline_get("gw");
 	if (!gw || inet_pton(AF_INET, gw, &a) != 1) {
 		logmsg("bridged: no host address (dlite.gw); forwarding to containers not allowed");
 		return;
