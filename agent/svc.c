@@ -248,12 +248,14 @@ static void on_version(void *arg, int status, const char *body)
  * exists once dockerd is up and survives dockerd restarts). */
 static void allow_bridged_forwarding(void)
 {
-	const char *b = cmdline_get("bridged"), *gw = cmdline_get("gw");
+	const char *b = cmdline_get("bridged"), *gw;
 	char nic[32], src[64];
 	struct in_addr a;
 
+	/* cmdline_get returns a static buffer: test b before the next call */
 	if (!b || strcmp(b, "1") != 0 || !net_ifname()[0])
 		return;
+	gw = cmdline_get("gw");
 	if (!gw || inet_pton(AF_INET, gw, &a) != 1) {
 		logmsg("bridged: no host address (dlite.gw); forwarding to containers not allowed");
 		return;
