@@ -248,14 +248,14 @@ static void on_version(void *arg, int status, const char *body)
  * exists once dockerd is up and survives dockerd restarts). */
 static void allow_bridged_forwarding(void)
 {
-	/* cmdline_get() answers in one static buffer: one key at a time */
-	const char *b = cmdline_get("bridged");
+	const char *b = cmdline_get("bridged"), *gw;
 	char nic[32], src[64];
 	struct in_addr a;
 
+	/* cmdline_get returns a static buffer: test b before the next call */
 	if (!b || strcmp(b, "1") != 0 || !net_ifname()[0])
 		return;
-	const char *gw = cmdline_get("gw");
+	gw = cmdline_get("gw");
 	if (!gw || inet_pton(AF_INET, gw, &a) != 1) {
 		logmsg("bridged: no host address (dlite.gw); forwarding to containers not allowed");
 		return;
@@ -383,9 +383,6 @@ static void write_containerd_config(void)
 		"  \"io.containerd.tracing.processor.v1.otlp\",\n"
 		"  \"io.containerd.internal.v1.tracing\",\n"
 		"  \"io.containerd.nri.v1.nri\",\n"
-		/* polls every 10 s to restart containers that carry its
-		 * labels; dockerd restarts its containers itself */
-		"  \"io.containerd.internal.v1.restart\",\n"
 		"]\n"
 		"[debug]\n"
 		"  level = \"warn\"\n";
@@ -494,7 +491,6 @@ static void power_off_now(void)
 {
 	kill_and_wait();
 	sync();
-	space_trim_now();
 	unmount_all();
 	sync();
 	stamp("poweroff");
