@@ -121,7 +121,11 @@ static int do_start(struct dl_ctx *ctx, bool quiet, struct dl_err *e)
 	if (os_check_installed(ctx->paths.os_dir, e) < 0)
 		return -1;
 	dl_prog_init(&p, stderr, quiet);
-	if (!cli_daemon_running(ctx) && cli_spawn_daemon(ctx, e) < 0)
+	/* an idle daemon: the start is this command's request, so of two
+	 * `dlite start` at once the first request starts the VM and the other
+	 * is told it joined (a daemon that starts the VM itself would make
+	 * both join) */
+	if (!cli_daemon_running(ctx) && cli_spawn_daemon_opt(ctx, 1, e) < 0)
 		return -1;
 	dl_prog_begin(&p, "%s", phases[0].label);
 	if (pthread_create(&th, NULL, start_thread, &s) != 0) {
