@@ -97,6 +97,8 @@ static int exec_status(struct dl_ctx *ctx, int argc, char **argv, struct dl_err 
 	json_object_foreach(j, k, v) {
 		if (!strncmp(k, "disk_", 5))
 			continue; /* disk_line() */
+		if (!strcmp(k, "guest_status_age"))
+			continue; /* for scripts (--json) */
 		const char *vc = "";
 		if (color && strcmp(k, "state") == 0) {
 			const char *sv = json_string_value(v);
