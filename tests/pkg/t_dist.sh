@@ -34,6 +34,10 @@ if [ -f build/os/manifest.json ]; then
 else
 	fail "no OS image in build/os for the formula's OS tarball; run \`make image\`"
 fi
+# the committed benchmark chart is what bench/chart.py makes of the committed outputs
+python3 bench/chart.py "$T/chart.svg" >/dev/null || fail "bench/chart.py"
+cmp -s "$T/chart.svg" bench/chart.svg || fail "bench/chart.svg differs from bench/chart.py's output of bench/results/: run bench/chart.py and commit"
+ok "bench/chart.svg matches bench/results/"
 # DESTDIR
 make -s DESTDIR="$T/dest" PREFIX=/opt/dl install >/dev/null || fail "make install DESTDIR"
 [ -x "$T/dest/opt/dl/bin/dlite" ] && [ -f "$T/dest/opt/dl/lib/dlite/os/manifest.json" ] ||
