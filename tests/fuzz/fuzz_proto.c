@@ -26,6 +26,8 @@ static void target_print(const struct dl_target *t, char *s, size_t n)
 		snprintf(s, n, "docker");
 	else if (t->kind == DL_TARGET_CONTROL)
 		snprintf(s, n, "control");
+	else if (t->kind == DL_TARGET_FSEVENTS)
+		snprintf(s, n, "fsevents");
 	else if (!t->family)
 		snprintf(s, n, "%s:%u", k, t->port);
 	else if (!inet_ntop(t->family, t->addr, a, sizeof(a)))
@@ -43,7 +45,7 @@ static void check_target(const char *s)
 
 	if (dl_target_parse(s, &t) < 0)
 		return;
-	if (t.kind < DL_TARGET_DOCKER || t.kind > DL_TARGET_CONTROL)
+	if (t.kind < DL_TARGET_DOCKER || t.kind > DL_TARGET_FSEVENTS)
 		abort();
 	if ((t.kind == DL_TARGET_TCP || t.kind == DL_TARGET_UDP) && t.port == 0)
 		abort();
