@@ -428,10 +428,10 @@ static char *build_cmdline(const struct dl_vm_spec *s, struct dl_err *e)
 		 * second boot of 15 s instead of 21-25 s. Only under TCG, the
 		 * slow fallback; KVM/HVF guests keep ASLR. */
 		sb_puts(&b, " norandmaps");
-		/* Idle wake-ups cost VM exits under TCG: no clocksource watchdog
-		 * (2/s; TCG's TSC follows the host's clock) and no soft-lockup
-		 * watchdog (0.5/s per CPU); bench/idle lists the guest's timers. */
-		sb_puts(&b, " tsc=reliable nowatchdog");
+		/* Not "tsc=reliable nowatchdog" (fewer idle wake-ups): with it and
+		 * -accel tcg,tb-size=256, 100 MB a container wrote on the 9p share
+		 * came out different on the host in 5 of 10 copies (a 1 MiB-aligned
+		 * region); without both, 0 of 7 (bench/README.md, session 4). */
 		/* microvm has no HPET or PM timer: on a loaded host the kernel fails
 		 * to calibrate the TSC against the PIT and hangs; tell it the rate */
 		if (s->tsc_khz) {
