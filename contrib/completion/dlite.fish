@@ -79,7 +79,7 @@ complete -c dlite -n '__fish_seen_subcommand_from config; and __fish_seen_subcom
 complete -c dlite -n '__fish_seen_subcommand_from config; and __fish_seen_subcommand_from get set' -a dns_domain -d 'domain dlite\'s DNS answers for containers (docker; no public TLD, local or localhost)'
 complete -c dlite -n '__fish_seen_subcommand_from config; and __fish_seen_subcommand_from get set' -a port_max_conns -d 'TCP connections per published port before the idlest closes'
 complete -c dlite -n '__fish_seen_subcommand_from config; and __fish_seen_subcommand_from get set' -a port_max_udp -d 'UDP client addresses per published port before the idlest goes'
-complete -c dlite -n '__fish_seen_subcommand_from config; and __fish_seen_subcommand_from get set' -a file_events -d 'host edits of the share fire inotify events in the VM'
+complete -c dlite -n '__fish_seen_subcommand_from config; and __fish_seen_subcommand_from get set' -a file_events -d 'host edits fire inotify events in the VM (virtiofs only; off by default)'
 complete -c dlite -n '__fish_seen_subcommand_from uninstall' -s y -l yes -d 'do not ask for confirmation'
 complete -c dlite -n '__fish_seen_subcommand_from uninstall' -s h -l help -d 'print this help'
 complete -c dlite -n '__fish_seen_subcommand_from version' -s h -l help -d 'print this help'

@@ -131,7 +131,7 @@ const struct dl_keyspec dl_keytab[] = {
 	  "domain dlite's DNS answers for containers (docker; no public TLD, local or localhost)" },
 	{ "port_max_conns", "N", NULL, "TCP connections per published port before the idlest closes" },
 	{ "port_max_udp", "N", NULL, "UDP client addresses per published port before the idlest goes" },
-	{ "file_events", "on|off", "on off", "host edits of the share fire inotify events in the VM" },
+	{ "file_events", "on|off", "on off", "host edits fire inotify events in the VM (virtiofs only; off by default)" },
 	{ 0 },
 };
 

@@ -64,7 +64,7 @@ void dl_config_defaults(struct dl_config *c, const char *home, const char *dlite
 	c->port_max_conns = 1024;
 	c->port_max_udp = 256;
 	snprintf(c->dns_domain, sizeof(c->dns_domain), "docker");
-	snprintf(c->file_events, sizeof(c->file_events), "on");
+	snprintf(c->file_events, sizeof(c->file_events), "off"); /* opt-in: see supervisor.c */
 }
 
 static int one_of(const char *v, const char *const *set)

@@ -31,7 +31,18 @@ mkdir -p "$S/sub" "$R/t" "$R/o"
 echo a >"$S/f"
 echo g >"$S/sub/g"
 cc -static -O2 -o "$R/t/inwatch" "$here/inwatch.c" || fail "build inwatch"
-dlite_up -S "$R"
+need_image
+"$DLITE" install --os "$OS" -d 8 -m 2 -c 2 -S "$R" --yes || fail "dlite install"
+"$DLITE" config set file_events on || fail "config set file_events on"
+"$DLITE" start || fail "dlite start"
+if [ "$FS" = 9p ]; then
+	# forwarding over 9p lost data a container was writing (bench/README.md):
+	# the daemon refuses it and says so
+	grep -q "file events: not over 9p" "$DLITE_HOME/daemon.log" ||
+		fail "file_events on over 9p: no refusal in daemon.log"
+	ok "file events refused over 9p, with a line in daemon.log"
+	exit 0
+fi
 grep -q "file events: host edits of $R fire events in the VM" "$DLITE_HOME/daemon.log" ||
 	fail "daemon.log has no file events line: $(grep 'file events' "$DLITE_HOME/daemon.log")"
 import_busybox

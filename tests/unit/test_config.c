@@ -101,12 +101,12 @@ static void set_validates(void **state)
 	assert_string_equal(c.virtiofsd, "");
 	assert_int_equal(dl_config_set(&c, "virtiofsd", "none", &e), 0);
 	assert_int_equal(dl_config_set(&c, "virtiofsd", "/opt/vfs/virtiofsd", &e), 0);
-	assert_string_equal(c.file_events, "on");
+	assert_string_equal(c.file_events, "off");
 	assert_int_equal(dl_config_set(&c, "file_events", "yes", &e), -1);
 	assert_non_null(strstr(e.msg, "file_events"));
-	assert_string_equal(c.file_events, "on");
-	assert_int_equal(dl_config_set(&c, "file_events", "off", &e), 0);
 	assert_string_equal(c.file_events, "off");
+	assert_int_equal(dl_config_set(&c, "file_events", "on", &e), 0);
+	assert_string_equal(c.file_events, "on");
 	char longsock[200];
 	memset(longsock, 'x', sizeof(longsock));
 	longsock[0] = '/';
