@@ -11,10 +11,9 @@
 #include "host/atomic.h"
 
 /* -accel tcg,tb-size: 0 keeps QEMU's default (1 GiB, resident as it
- * fills).  256 was tried: with it (and tsc=reliable) a container's 100 MB
- * write on the 9p share came out different on the host in 5 of 10 copies,
- * and memory came back within 200 MiB without it too (bench/README.md).
- * $DLITE_TCG_TB_MIB still sets one, for bench/memory. */
+ * fills).  256 was taken out while a 9p data loss was diagnosed (file
+ * events turned out to be the cause, bench/README.md); memory comes back
+ * within 200 MiB without it.  $DLITE_TCG_TB_MIB sets one, for bench/memory. */
 #define DL_TCG_TB_MIB 0u
 
 int dl_resources_prepare(const struct dl_paths *p, struct dl_config *cfg, struct dl_err *e)

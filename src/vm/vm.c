@@ -428,10 +428,9 @@ static char *build_cmdline(const struct dl_vm_spec *s, struct dl_err *e)
 		 * second boot of 15 s instead of 21-25 s. Only under TCG, the
 		 * slow fallback; KVM/HVF guests keep ASLR. */
 		sb_puts(&b, " norandmaps");
-		/* Not "tsc=reliable nowatchdog" (fewer idle wake-ups): with it and
-		 * -accel tcg,tb-size=256, 100 MB a container wrote on the 9p share
-		 * came out different on the host in 5 of 10 copies (a 1 MiB-aligned
-		 * region); without both, 0 of 7 (bench/README.md, session 4). */
+		/* "tsc=reliable nowatchdog" (fewer idle wake-ups) was taken out
+		 * while a 9p data loss was diagnosed (file events were the cause,
+		 * bench/README.md); it stays out until measured again. */
 		/* microvm has no HPET or PM timer: on a loaded host the kernel fails
 		 * to calibrate the TSC against the PIT and hangs; tell it the rate */
 		if (s->tsc_khz) {
