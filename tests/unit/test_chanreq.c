@@ -22,6 +22,7 @@
 
 #include "daemon/chan.h"
 #include "proto.h"
+#include "testio.h"
 
 static const uint8_t token[DL_TOKEN_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
 
@@ -30,17 +31,6 @@ struct fake {
 	char path[108];
 	const char *answer; /* NULL: frozen (never accepts) */
 };
-
-static int read_full(int fd, void *buf, size_t n)
-{
-	for (size_t off = 0; off < n;) {
-		ssize_t r = read(fd, (char *)buf + off, n - off);
-		if (r <= 0)
-			return -1;
-		off += (size_t)r;
-	}
-	return 0;
-}
 
 static void *fake_main(void *arg)
 {

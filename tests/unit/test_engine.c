@@ -31,6 +31,7 @@
 #include "proto.h"
 #include "vm/accel.h"
 #include "vm/vm.h"
+#include "testio.h"
 
 static char tmp[256];
 
@@ -117,17 +118,6 @@ struct fake {
 	int bad_preamble;    /* connections that sent a wrong preamble */
 	char path[108];
 };
-
-static int read_full(int fd, void *buf, size_t n)
-{
-	for (size_t off = 0; off < n;) {
-		ssize_t r = read(fd, (char *)buf + off, n - off);
-		if (r <= 0)
-			return -1;
-		off += (size_t)r;
-	}
-	return 0;
-}
 
 /* Per connection: the preamble line (as hyperkit reads it), then the agent:
  * header check, OK reply; "control": one line -> "ok pong"; "tcp:N": echo. */
