@@ -1,6 +1,7 @@
 /* dlite install: config, sparse data disk with the format marker, OS image,
  * hosts line, autostart unit, docker context (and /var/run/docker.sock as root). */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -54,7 +55,7 @@ int cli_create_disk(const char *path, int gib, const char *pubkey_path, struct d
 /* The public key given, the user's usual one, or a key of dlite's own. */
 static int pick_ssh_key(struct dl_ctx *ctx, const char *given, struct dl_err *e)
 {
-	char cand[1200], priv[1200];
+	char cand[PATH_MAX], priv[PATH_MAX]; /* realpath() writes up to PATH_MAX */
 	const char *names[] = { ".ssh/id_ed25519.pub", ".ssh/id_ecdsa.pub", ".ssh/id_rsa.pub" };
 
 	if (given) {
@@ -192,7 +193,7 @@ static int install_body(struct dl_ctx *ctx, int argc, char **argv, struct dl_err
 {
 	const char *ssh = NULL, *os = NULL, *version = NULL, *pin = NULL;
 	bool yes = false, force = false, existing, use_context = false, quiet = false;
-	char buf[1200];
+	char buf[PATH_MAX]; /* realpath() writes up to PATH_MAX */
 	int c;
 
 	existing = access(ctx->paths.config, F_OK) == 0;
