@@ -157,13 +157,10 @@ void dl_prog_sub(struct dl_prog *p, const char *label)
 	p->done = p->total = 0;
 	if (p->quiet)
 		return;
+	/* plain output (not a TTY) has one line per step, at its end: sub-step
+	 * lines would come before a failed step's one error line */
 	if (p->tty)
 		draw(p);
-	else {
-		stamp(p);
-		fprintf(p->f, "  %s: %s ...\n", p->step, p->sub);
-		fflush(p->f);
-	}
 }
 
 void dl_prog_tick(struct dl_prog *p)
