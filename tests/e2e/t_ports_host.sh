@@ -165,7 +165,7 @@ cmd "ports tcp:$HT:$GT udp:$HU:$GU"
 "$T/flood" tcp 127.0.0.1 $HT 12 4 > "$T/fl.out" 2>/dev/null &
 FLP=$!
 i=0; until [ "$(open_of tcp $HT)" = 4 ]; do i=$((i + 1)); [ $i -lt 50 ] || fail "tcp cap: $(open_of tcp $HT) open"; sleep 0.1; done
-sleep 0.5
+sleep 0.5 # a window in which the count must not grow past the cap (the check is that nothing happens)
 [ "$(open_of tcp $HT)" = 4 ] || fail "tcp cap: $(open_of tcp $HT) open, want 4"
 out=$("$L" rr --tcp $HT --n 5) || fail "a newcomer beyond the tcp cap: $out"
 wait $FLP
